@@ -39,6 +39,9 @@ function(ccai_add_fuzz_target name)
   if(CCAI_FUZZ)
     add_executable(${name} ${T_SOURCES})
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    # tools/fuzz.sh seeds each target from the directories listed here
+    string(REPLACE ";" "\n" corpus_lines "${T_CORPUS}")
+    file(WRITE ${PROJECT_BINARY_DIR}/fuzz/${name}.corpus "${corpus_lines}\n")
   else()
     add_executable(${name} ${T_SOURCES}
                    ${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.c)
