@@ -34,15 +34,16 @@ struct http_server {
     struct http_server_config cfg;
     atomic_uint pending;   /* deferred requests not answered yet */
     atomic_uint in_flight; /* requests between first callback and done */
+    atomic_bool quiesced;
     struct ccai_histogram *latency;
 };
 
 enum req_state {
-    REQ_READING = 0,  /* collecting the body */
-    REQ_HANDLING,     /* handler running */
-    REQ_SUSPENDED,    /* deferred, connection suspended */
-    REQ_ANSWERED,     /* response stored, waiting to be queued */
-    REQ_QUEUED,       /* response handed to MHD */
+    REQ_READING = 0, /* collecting the body */
+    REQ_HANDLING,    /* handler running */
+    REQ_SUSPENDED,   /* deferred, connection suspended */
+    REQ_ANSWERED,    /* response stored, waiting to be queued */
+    REQ_QUEUED,      /* response handed to MHD */
 };
 
 struct http_request {
@@ -93,8 +94,8 @@ static enum http_method method_parse(const char *m)
 }
 
 /* Match @path against @pattern, capturing "{}" segments. Pure. */
-static bool route_match(const char *pattern, const char *path,
-                        struct http_request *req)
+static bool
+route_match(const char *pattern, const char *path, struct http_request *req)
 {
     const char *p = pattern;
     const char *s = path;
@@ -159,17 +160,17 @@ static void request_id_init(struct http_request *req, const char *given)
     if (o == 0) {
         static atomic_uint_fast64_t seq;
         uint64_t n = atomic_fetch_add(&seq, 1);
-        o = (size_t)snprintf(req->request_id, sizeof(req->request_id),
-                             "req-%llx-%llx",
-                             (unsigned long long)(now_ns() / 1000),
-                             (unsigned long long)n);
+        o = (size_t)snprintf(
+            req->request_id, sizeof(req->request_id), "req-%llx-%llx",
+            (unsigned long long)(now_ns() / 1000), (unsigned long long)n);
     }
     req->request_id[o < sizeof(req->request_id) ? o : 0] = '\0';
 }
 
 static struct http_request *request_new(struct http_server *srv,
                                         struct MHD_Connection *conn,
-                                        const char *url, const char *method)
+                                        const char *url,
+                                        const char *method)
 {
     struct http_request *req = calloc(1, sizeof(*req));
 
@@ -230,15 +231,17 @@ static void count_request(struct http_request *req)
              req->srv->cfg.service);
     snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"",
              req->route ? req->route->name : "unmatched", req->status);
-    ccai_counter_add(ccai_metrics_counter(m, family, "HTTP requests answered",
-                                          labels),
-                     1);
+    ccai_counter_add(
+        ccai_metrics_counter(m, family, "HTTP requests answered", labels), 1);
     ccai_histogram_observe(req->srv->latency,
                            (double)(now_ns() - req->start_ns) / 1e9);
 }
 
-void http_respond(struct http_request *req, int status,
-                  const char *content_type, const char *body, size_t len,
+void http_respond(struct http_request *req,
+                  int status,
+                  const char *content_type,
+                  const char *body,
+                  size_t len,
                   const char *const *headers)
 {
     struct MHD_Response *resp = NULL;
@@ -285,7 +288,9 @@ void http_respond(struct http_request *req, int status,
     }
 }
 
-void http_respond_json(struct http_request *req, int status, json_t *root,
+void http_respond_json(struct http_request *req,
+                       int status,
+                       json_t *root,
                        const char *const *headers)
 {
     char *text = json_dumps(root, JSON_COMPACT);
@@ -302,20 +307,33 @@ void http_respond_json(struct http_request *req, int status, json_t *root,
 static const char *status_title(enum ccai_status status)
 {
     switch (status) {
-    case CCAI_E_INVALID: return "Invalid request";
-    case CCAI_E_UNAUTHORIZED: return "Unauthorized";
-    case CCAI_E_FORBIDDEN: return "Forbidden";
-    case CCAI_E_NOT_FOUND: return "Not found";
-    case CCAI_E_METHOD: return "Method not allowed";
-    case CCAI_E_CONFLICT: return "Conflict";
-    case CCAI_E_TOO_LARGE: return "Payload too large";
-    case CCAI_E_MEDIA_TYPE: return "Unsupported media type";
-    case CCAI_E_RATE_LIMITED: return "Too many requests";
-    case CCAI_E_NOT_IMPLEMENTED: return "Not implemented";
+    case CCAI_E_INVALID:
+        return "Invalid request";
+    case CCAI_E_UNAUTHORIZED:
+        return "Unauthorized";
+    case CCAI_E_FORBIDDEN:
+        return "Forbidden";
+    case CCAI_E_NOT_FOUND:
+        return "Not found";
+    case CCAI_E_METHOD:
+        return "Method not allowed";
+    case CCAI_E_CONFLICT:
+        return "Conflict";
+    case CCAI_E_TOO_LARGE:
+        return "Payload too large";
+    case CCAI_E_MEDIA_TYPE:
+        return "Unsupported media type";
+    case CCAI_E_RATE_LIMITED:
+        return "Too many requests";
+    case CCAI_E_NOT_IMPLEMENTED:
+        return "Not implemented";
     case CCAI_E_UNAVAILABLE:
-    case CCAI_E_NOMEM: return "Service unavailable";
-    case CCAI_E_TIMEOUT: return "Broker did not confirm in time";
-    default: return "Internal error";
+    case CCAI_E_NOMEM:
+        return "Service unavailable";
+    case CCAI_E_TIMEOUT:
+        return "Broker did not confirm in time";
+    default:
+        return "Internal error";
     }
 }
 
@@ -327,10 +345,10 @@ json_t *http_problem_json(const char *service, const struct ccai_error *err)
 
     snprintf(type, sizeof(type), "urn:ccai:problem:%s",
              ccai_status_name(err->status));
-    root = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
-                     status_title(err->status), "status",
-                     ccai_status_http(err->status), "detail",
-                     err->message[0] ? err->message : status_title(err->status));
+    root = json_pack(
+        "{s:s, s:s, s:i, s:s}", "type", type, "title",
+        status_title(err->status), "status", ccai_status_http(err->status),
+        "detail", err->message[0] ? err->message : status_title(err->status));
     if (root == NULL)
         return NULL;
     if (service)
@@ -339,10 +357,10 @@ json_t *http_problem_json(const char *service, const struct ccai_error *err)
         return root;
     errors = json_array();
     for (size_t i = 0; i < err->n_violations; i++)
-        json_array_append_new(
-            errors, json_pack("{s:s, s:s}", "pointer",
-                              err->violations[i].pointer, "message",
-                              err->violations[i].message));
+        json_array_append_new(errors,
+                              json_pack("{s:s, s:s}", "pointer",
+                                        err->violations[i].pointer, "message",
+                                        err->violations[i].message));
     if (err->n_violations == 0)
         json_array_append_new(errors,
                               json_pack("{s:s, s:s}", "pointer", err->field,
@@ -369,13 +387,15 @@ void http_respond_problem(struct http_request *req,
                      sizeof(fallback) - 1, NULL);
         return;
     }
-    http_respond(req, ccai_status_http(err->status),
-                 "application/problem+json", text, strlen(text), headers);
+    http_respond(req, ccai_status_http(err->status), "application/problem+json",
+                 text, strlen(text), headers);
     free(text);
 }
 
-void http_respond_error(struct http_request *req, enum ccai_status status,
-                        const char *fmt, ...)
+void http_respond_error(struct http_request *req,
+                        enum ccai_status status,
+                        const char *fmt,
+                        ...)
 {
     struct ccai_error err;
     va_list ap;
@@ -396,8 +416,8 @@ static void answer_early(struct http_request *req)
                            req->path);
         break;
     case CCAI_E_TOO_LARGE:
-        http_respond_error(req, CCAI_E_TOO_LARGE,
-                           "body larger than %zu bytes", req->srv->cfg.max_body);
+        http_respond_error(req, CCAI_E_TOO_LARGE, "body larger than %zu bytes",
+                           req->srv->cfg.max_body);
         break;
     default:
         http_respond_error(req, CCAI_E_NOT_FOUND, "no resource at %s",
@@ -420,10 +440,14 @@ static void check_declared_length(struct http_request *req)
         req->early = CCAI_E_TOO_LARGE;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
-                                 const char *url, const char *method,
-                                 const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **con_cls)
+static enum MHD_Result on_access(void *cls,
+                                 struct MHD_Connection *conn,
+                                 const char *url,
+                                 const char *method,
+                                 const char *version,
+                                 const char *upload_data,
+                                 size_t *upload_data_size,
+                                 void **con_cls)
 {
     struct http_server *srv = cls;
     struct http_request *req = *con_cls;
@@ -486,8 +510,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn,
     return MHD_YES;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn,
-                         void **con_cls, enum MHD_RequestTerminationCode toe)
+static void on_completed(void *cls,
+                         struct MHD_Connection *conn,
+                         void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
 {
     struct http_request *req = *con_cls;
 
@@ -547,7 +573,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
         cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(cfg->threads ? cfg->threads : 1),
+        MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(cfg->threads ? cfg->threads : 1),
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(cfg->max_connections ? cfg->max_connections : 4096),
         MHD_OPTION_CONNECTION_TIMEOUT,
@@ -566,7 +593,7 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
 
 void http_server_quiesce(struct http_server *srv)
 {
-    if (srv && srv->daemon) {
+    if (srv && srv->daemon && !atomic_exchange(&srv->quiesced, true)) {
         MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
         if (fd != MHD_INVALID_SOCKET)
             close(fd);
@@ -578,19 +605,38 @@ unsigned http_server_pending(const struct http_server *srv)
     return srv ? atomic_load(&((struct http_server *)srv)->pending) : 0;
 }
 
+unsigned http_server_active(const struct http_server *srv)
+{
+    return srv ? atomic_load(&((struct http_server *)srv)->in_flight) : 0;
+}
+
+uint16_t http_server_port(const struct http_server *srv)
+{
+    const union MHD_DaemonInfo *info = NULL;
+
+    if (srv == NULL || srv->daemon == NULL)
+        return 0;
+    info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : srv->cfg.port;
+}
+
 void http_server_stop(struct http_server *srv, long grace_ms)
 {
     struct timespec ts = {0, 10 * 1000 * 1000};
+    long waited = 0;
 
     if (srv == NULL)
         return;
     http_server_quiesce(srv);
-    for (long waited = 0; waited < grace_ms && http_server_pending(srv) > 0;
-         waited += 10)
+    for (; waited < grace_ms && http_server_pending(srv) > 0; waited += 10)
         nanosleep(&ts, NULL);
     if (http_server_pending(srv) > 0)
         LOG_WARN("http", "stopping with %u unanswered requests",
                  http_server_pending(srv));
+    /* let resumed connections send their answers (bounded: a client that
+     * never finishes its request keeps a slot until the grace ends) */
+    for (; waited < grace_ms && http_server_active(srv) > 0; waited += 10)
+        nanosleep(&ts, NULL);
     MHD_stop_daemon(srv->daemon);
     free(srv);
 }
@@ -616,8 +662,7 @@ const char *http_request_header(const struct http_request *req,
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
-const char *http_request_query(const struct http_request *req,
-                               const char *name)
+const char *http_request_query(const struct http_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
@@ -639,7 +684,8 @@ const char *http_request_id(const struct http_request *req)
     return req->request_id;
 }
 
-void http_request_set_app(struct http_request *req, void *app,
+void http_request_set_app(struct http_request *req,
+                          void *app,
                           http_app_free_fn *free_fn)
 {
     req->app = app;

@@ -44,20 +44,20 @@ struct http_route {
     unsigned methods;    /* mask of enum http_method */
     const char *pattern; /* "/api/v1/events/{}" */
     http_handler_fn *handler;
-    const char *name;    /* metrics label, e.g. "events_submit" */
+    const char *name; /* metrics label, e.g. "events_submit" */
 };
 
 struct http_server_config {
-    const char *service;     /* "ingress" - problem type and metrics prefix */
-    const char *bind_addr;   /* "0.0.0.0" or "127.0.0.1" */
+    const char *service;   /* "ingress" - problem type and metrics prefix */
+    const char *bind_addr; /* "0.0.0.0" or "127.0.0.1" */
     uint16_t port;
-    size_t max_body;         /* bytes; larger bodies get 413 */
-    unsigned threads;        /* MHD thread pool size, >= 1 */
+    size_t max_body;  /* bytes; larger bodies get 413 */
+    unsigned threads; /* MHD thread pool size, >= 1 */
     unsigned max_connections;
     unsigned idle_timeout_s; /* connection timeout */
     const struct http_route *routes;
     size_t n_routes;
-    void *ctx;               /* passed to every handler */
+    void *ctx;                    /* passed to every handler */
     struct ccai_metrics *metrics; /* may be NULL */
 };
 
@@ -71,8 +71,17 @@ void http_server_quiesce(struct http_server *srv);
 /** Number of requests that are deferred (handler returned, no answer). */
 unsigned http_server_pending(const struct http_server *srv);
 
-/** Stop: waits up to @grace_ms for deferred requests to be answered, then
- * stops the daemon and frees @srv. NULL-safe. */
+/** Number of requests in progress: from their first byte until MHD
+ * reports them completed (answered and sent, or abandoned). */
+unsigned http_server_active(const struct http_server *srv);
+
+/** The port actually bound (the one chosen by the kernel for port 0). */
+uint16_t http_server_port(const struct http_server *srv);
+
+/** Stop: stops accepting, waits up to @grace_ms for deferred requests to
+ * be answered and for answered ones to be sent, then stops the daemon and
+ * frees @srv. The application must have answered every deferred request
+ * by then (MHD cannot stop with suspended connections). NULL-safe. */
 void http_server_stop(struct http_server *srv, long grace_ms);
 
 /* Request accessors: valid on the MHD thread inside the handler only
@@ -96,18 +105,24 @@ const char *http_request_id(const struct http_request *req);
 
 /** Attach application state freed (by @free_fn) when the request is done
  * (MHD_OPTION_NOTIFY_COMPLETED). Takes ownership of @app. */
-void http_request_set_app(struct http_request *req, void *app,
+void http_request_set_app(struct http_request *req,
+                          void *app,
                           http_app_free_fn *free_fn);
 void *http_request_app(const struct http_request *req);
 
 /* Answers: exactly one per request, from any thread.
  * @headers: NULL or a NULL-terminated list of name, value pairs.
  * Every answer carries X-Request-Id. */
-void http_respond(struct http_request *req, int status,
-                  const char *content_type, const char *body, size_t len,
+void http_respond(struct http_request *req,
+                  int status,
+                  const char *content_type,
+                  const char *body,
+                  size_t len,
                   const char *const *headers);
 /** Answer with jansson's compact dump of @root; steals @root. */
-void http_respond_json(struct http_request *req, int status, json_t *root,
+void http_respond_json(struct http_request *req,
+                       int status,
+                       json_t *root,
                        const char *const *headers);
 /** RFC 9457 problem+json from @err: status from ccai_status_http, every
  * violation in "errors" with its JSON pointer. */
@@ -115,9 +130,10 @@ void http_respond_problem(struct http_request *req,
                           const struct ccai_error *err,
                           const char *const *headers);
 /** Shorthand: problem with @status and a message, no violations. */
-void http_respond_error(struct http_request *req, enum ccai_status status,
-                        const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void http_respond_error(struct http_request *req,
+                        enum ccai_status status,
+                        const char *fmt,
+                        ...) __attribute__((format(printf, 3, 4)));
 /** Render @err as a problem+json document (new reference). Pure. */
 json_t *http_problem_json(const char *service, const struct ccai_error *err);
 

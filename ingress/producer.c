@@ -429,6 +429,13 @@ int producer_flush(struct producer *p, long timeout_ms)
     return atomic_load(&p->outstanding) > 0 ? -1 : 0;
 }
 
+void producer_purge(struct producer *p)
+{
+    pthread_mutex_lock(&p->lock);
+    rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    pthread_mutex_unlock(&p->lock);
+}
+
 int producer_inject_fatal(struct producer *p, int kafka_err)
 {
     rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;

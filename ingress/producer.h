@@ -81,6 +81,10 @@ long producer_outstanding(const struct producer *p);
  * Returns 0 when none is left, else -1. Main thread. */
 int producer_flush(struct producer *p, long timeout_ms);
 
+/** Purge every queued and in-flight message: each gets its report at once
+ * (not persisted / possibly persisted). Main thread, at shutdown. */
+void producer_purge(struct producer *p);
+
 /** Simulate a fatal error on the current handle (rd_kafka_test_fatal_error),
  * for tests. Returns 0 or -1. */
 int producer_inject_fatal(struct producer *p, int kafka_err);
