@@ -498,6 +498,15 @@ int consumer_wait_fd(const struct consumer *c)
     return c->wake[0];
 }
 
+bool consumer_is_joined(const struct consumer *c)
+{
+    char *id = rd_kafka_memberid(c->rk);
+    bool joined = id != NULL && id[0] != '\0';
+
+    rd_kafka_mem_free(c->rk, id);
+    return joined;
+}
+
 unsigned consumer_assigned(const struct consumer *c)
 {
     unsigned n = 0;

@@ -93,6 +93,9 @@ bool consumer_is_paused(const struct consumer *c);
 /** Readable when consumer_poll has something to do. */
 int consumer_wait_fd(const struct consumer *c);
 
+/** True once the group was joined (a member id was given). */
+bool consumer_is_joined(const struct consumer *c);
+
 /** Partitions currently assigned. */
 unsigned consumer_assigned(const struct consumer *c);
 

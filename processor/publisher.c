@@ -43,6 +43,7 @@ struct publisher {
     unsigned gen;
     bool fatal;
     bool healthy;
+    bool closing; /* publisher_free: no more callbacks */
     unsigned rebuilds;
     size_t outstanding;
     struct pub_msg *retry_head; /* unsorted; small in practice */
@@ -77,6 +78,10 @@ static void
 finish(struct publisher *pub, struct pub_msg *pm, rd_kafka_resp_err_t err)
 {
     pub->outstanding--;
+    if (pub->closing) {
+        pub_msg_free(pm);
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         ccai_counter_add(pub->m_acked, 1);
         pub->healthy = true;
@@ -101,6 +106,10 @@ on_delivery_report(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
         return;
     }
     pm->last_err = msg->err;
+    if (pub->closing) {
+        finish(pub, pm, msg->err);
+        return;
+    }
     if (pm->gen != pub->gen || pub->fatal ||
         msg->err == RD_KAFKA_RESP_ERR__FATAL ||
         msg->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
@@ -241,6 +250,7 @@ void publisher_free(struct publisher *pub)
 {
     if (pub == NULL)
         return;
+    pub->closing = true;
     if (pub->rk) {
         rd_kafka_purge(pub->rk,
                        RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
