@@ -176,7 +176,7 @@ resource "aws_lb_listener_rule" "metrics" {
   action {
     type = "fixed-response"
     fixed_response {
-      content_type = "application/problem+json"
+      content_type = "application/json"
       message_body = "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404}"
       status_code  = "404"
     }

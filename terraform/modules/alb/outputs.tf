@@ -52,3 +52,16 @@ output "serving_listener_arn" {
   description = "The listener that serves the API (HTTPS when enabled, else HTTP)."
   value       = local.serving_listener_arn
 }
+
+output "health_check_paths" {
+  description = "Health check path of each target group."
+  value = {
+    ingress   = aws_lb_target_group.ingress.health_check[0].path
+    processor = aws_lb_target_group.processor.health_check[0].path
+  }
+}
+
+output "processor_path_patterns" {
+  description = "Paths the ALB forwards to the processor."
+  value       = one(aws_lb_listener_rule.processor.condition).path_pattern[0].values
+}

@@ -4,7 +4,7 @@
 # key) and its association, broker logs in CloudWatch, and a security group that admits
 # only the given client security groups on 9096.
 # Topics are not auto-created (auto.create.topics.enable=false): they are created by the
-# topic-init ECS task of the root module (see docs/deployment.md).
+# kafka-admin ECS task of the root module (see docs/deployment.md).
 
 locals {
   scram_port = 9096
