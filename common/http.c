@@ -55,6 +55,7 @@ struct http_request {
     enum http_method method;
     const struct http_route *route;
     enum ccai_status early; /* CCAI_OK, or 404/405/413 decided early */
+    unsigned allowed;       /* methods of routes matching the path */
     char path[512];
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
     unsigned n_params;
@@ -136,6 +137,7 @@ static void route_request(struct http_server *srv, struct http_request *req)
         if (!route_match(r->pattern, req->path, req))
             continue;
         path_known = true;
+        req->allowed |= r->methods;
         if (r->methods & req->method) {
             req->route = r;
             return;
@@ -410,11 +412,28 @@ void http_respond_error(struct http_request *req,
 static void answer_early(struct http_request *req)
 {
     switch (req->early) {
-    case CCAI_E_METHOD:
-        http_respond_error(req, CCAI_E_METHOD, "method %s not allowed on %s",
-                           req->method == HTTP_OTHER ? "this" : "the",
-                           req->path);
+    case CCAI_E_METHOD: {
+        static const char *const names[] = {"GET", "POST", "PUT", "DELETE",
+                                            "HEAD"};
+        char allow[64] = "";
+        size_t o = 0;
+        const char *hdrs[3] = {"Allow", allow, NULL};
+        struct ccai_error err;
+
+        for (unsigned i = 0; i < 5; i++) {
+            if (!(req->allowed & (1u << i)) || o >= sizeof(allow))
+                continue;
+            int n = snprintf(allow + o, sizeof(allow) - o, "%s%s",
+                             o ? ", " : "", names[i]);
+            if (n > 0)
+                o += (size_t)n;
+        }
+        ccai_error_clear(&err);
+        ccai_error_set(&err, CCAI_E_METHOD, "", "method not allowed on %s",
+                       req->path);
+        http_respond_problem(req, &err, hdrs);
         break;
+    }
     case CCAI_E_TOO_LARGE:
         http_respond_error(req, CCAI_E_TOO_LARGE, "body larger than %zu bytes",
                            req->srv->cfg.max_body);
@@ -571,7 +590,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
     srv->daemon = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
             MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_SOCK_ADDR, &addr,
+        cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)(cfg->threads ? cfg->threads : 1),
@@ -579,8 +599,7 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
         (unsigned)(cfg->max_connections ? cfg->max_connections : 4096),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(cfg->idle_timeout_s ? cfg->idle_timeout_s : 60),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (srv->daemon == NULL) {
         ccai_error_set(err, CCAI_E_IO, "", "cannot listen on %s:%u",
                        cfg->bind_addr ? cfg->bind_addr : "0.0.0.0",
