@@ -2,7 +2,7 @@
 # Contact Center AI Orchestrator: one multi-stage build, two images.
 #   docker build --target ingress   -t ccai-ingress .
 #   docker build --target processor -t ccai-processor .
-# The build stage compiles with the Release build type; the runtime stages carry only the
+# The build stage compiles with the cmake preset `release`; the runtime stages carry only the
 # shared libraries the binaries link against, ca-certificates (TLS to MSK and OpenAI) and
 # one binary each. ccai-devbroker is never copied into an image. The default pipeline
 # configuration is compiled into ccai-processor, so no config file is shipped.
@@ -15,16 +15,15 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config ca-certificates \
       librdkafka-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev \
-      libcmocka-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-# Plain cmake instead of the `release` preset so that the build directory is known here;
-# only the two service targets are built (no tests, fuzzers or devbroker).
-RUN cmake -S . -B /tmp/build -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
- && cmake --build /tmp/build --parallel "$(nproc)" --target ccai-ingress ccai-processor \
+# Preset `release`: -O2 -D_FORTIFY_SOURCE=2, no tests (CCAI_BUILD_TESTS=OFF), build dir
+# build-release. Only the two service targets are built (no devbroker, no test tools).
+RUN cmake --preset release \
+ && cmake --build build-release --parallel "$(nproc)" --target ccai-ingress ccai-processor \
  && install -d /out \
- && install -m 0755 -s /tmp/build/bin/ccai-ingress /tmp/build/bin/ccai-processor /out/
+ && install -m 0755 -s build-release/bin/ccai-ingress build-release/bin/ccai-processor /out/
 
 ############################
 # runtime: shared base of both images
