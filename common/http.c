@@ -548,6 +548,9 @@ static void on_completed(void *cls,
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     size_t len = 0;
