@@ -597,8 +597,8 @@ static int64_t start_due(struct llm_client *c)
             return -1;
         if (top->due_ms > now)
             return top->due_ms;
-        if (c->n_running >= c->cfg.max_inflight)
-            return -1;
+        /* the breaker first: while it is open, queued calls fail fast
+         * even when every slot is busy */
         if (!breaker_would_allow(&c->breaker, now)) {
             heap_pop(c);
             snprintf(top->error, sizeof(top->error),
@@ -607,6 +607,8 @@ static int64_t start_due(struct llm_client *c)
             call_finish(c, top, LLM_FAIL_CIRCUIT_OPEN, now);
             continue;
         }
+        if (c->n_running >= c->cfg.max_inflight)
+            return -1;
         wait = ratelimit_budget_take(&c->budget, top->est_tokens, now);
         if (wait > 0)
             return now + wait;

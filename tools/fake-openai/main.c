@@ -1486,10 +1486,28 @@ static void on_requests(struct http_request *req, void *ctx)
         NULL);
 }
 
+/* Answer every deferred request now (hangs included), so that a reset
+ * starts from zero requests in flight. */
+static void flush_pending(struct fake *f)
+{
+    for (;;) {
+        struct fake_pending *p = NULL;
+
+        pthread_mutex_lock(&f->lock);
+        if (f->heap_len > 0)
+            p = heap_pop(f);
+        pthread_mutex_unlock(&f->lock);
+        if (p == NULL)
+            break;
+        pending_send(f, p);
+    }
+}
+
 static void on_reset(struct http_request *req, void *ctx)
 {
     struct fake *f = ctx;
 
+    flush_pending(f);
     pthread_mutex_lock(&f->lock);
     rules_free(f->rules);
     f->rules = NULL;

@@ -118,8 +118,11 @@ static void poll_until_client_in_flight(struct llm_client *c, unsigned n)
     assert_true(st.in_flight >= n);
 }
 
-static void submit(struct llm_client *c, struct run *r, int i,
-                   const char *body, unsigned tokens)
+static void submit(struct llm_client *c,
+                   struct run *r,
+                   int i,
+                   const char *body,
+                   unsigned tokens)
 {
     struct ccai_error err;
 
@@ -163,14 +166,12 @@ static void fake_post(const char *path, const char *json)
 {
     char url[256];
     struct ccai_http_resp resp;
-    static const char *const hdrs[] = {"Content-Type: application/json",
-                                       NULL};
+    static const char *const hdrs[] = {"Content-Type: application/json", NULL};
 
     snprintf(url, sizeof(url), "%s%s", g_fake.base, path);
     memset(&resp, 0, sizeof(resp));
-    assert_int_equal(ccai_http_request("POST", url, hdrs, json, strlen(json),
-                                       &resp),
-                     0);
+    assert_int_equal(
+        ccai_http_request("POST", url, hdrs, json, strlen(json), &resp), 0);
     if (resp.status != 200)
         fprintf(stderr, "fake %s: %ld %s\n", path, resp.status, resp.body);
     assert_int_equal(resp.status, 200);
@@ -214,7 +215,8 @@ static size_t fake_arrivals(int64_t *out, size_t max)
     json_array_foreach(list, i, rec)
     {
         if (n < max)
-            out[n++] = (int64_t)json_integer_value(json_object_get(rec, "t_ms"));
+            out[n++] =
+                (int64_t)json_integer_value(json_object_get(rec, "t_ms"));
     }
     json_decref(root);
     return n;
@@ -404,9 +406,8 @@ static void test_insufficient_quota_is_not_retried(void **s)
     struct run r;
 
     (void)s;
-    fake_post("/_control/script",
-              "{\"rules\":[{\"times\":5,\"status\":429,"
-              "\"error_code\":\"insufficient_quota\"}]}");
+    fake_post("/_control/script", "{\"rules\":[{\"times\":5,\"status\":429,"
+                                  "\"error_code\":\"insufficient_quota\"}]}");
     memset(&r, 0, sizeof(r));
     submit(c, &r, 0, chat_body, 100);
     poll_until(c, &r, 1);
@@ -447,9 +448,8 @@ static void test_hang_times_out(void **s)
     cfg.timeout_ms = 400;
     cfg.max_retries = 1;
     c = client_new(&cfg);
-    fake_post("/_control/script",
-              "{\"rules\":[{\"times\":2,\"hang\":true}],"
-              "\"default\":{\"hang_max_ms\":3000}}");
+    fake_post("/_control/script", "{\"rules\":[{\"times\":2,\"hang\":true}],"
+                                  "\"default\":{\"hang_max_ms\":3000}}");
     memset(&r, 0, sizeof(r));
     submit(c, &r, 0, chat_body, 100);
     poll_until(c, &r, 1);
@@ -624,9 +624,8 @@ static void test_cancel_all_answers_everything(void **s)
     (void)s;
     cfg.max_inflight = 2;
     c = client_new(&cfg);
-    fake_post("/_control/script",
-              "{\"rules\":[{\"times\":5,\"hang\":true}],"
-              "\"default\":{\"hang_max_ms\":3000}}");
+    fake_post("/_control/script", "{\"rules\":[{\"times\":5,\"hang\":true}],"
+                                  "\"default\":{\"hang_max_ms\":3000}}");
     memset(&r, 0, sizeof(r));
     for (int i = 0; i < 5; i++)
         submit(c, &r, i, chat_body, 100);
@@ -642,8 +641,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(
-            test_success_sends_the_key_and_returns_the_completion,
-            test_setup),
+            test_success_sends_the_key_and_returns_the_completion, test_setup),
         cmocka_unit_test_setup(test_retry_after_is_honoured, test_setup),
         cmocka_unit_test_setup(test_retry_after_seconds_is_honoured,
                                test_setup),
