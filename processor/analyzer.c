@@ -4,7 +4,6 @@
  * thread. */
 #include "analyzer.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,9 +202,38 @@ static void sent_accum(const struct pipeline_spec *sp,
     }
 }
 
+/* processor_core does not link libm: the few helpers it needs */
 static double round3(double x)
 {
-    return round(x * 1000.0) / 1000.0;
+    double y = x * 1000.0 + (x >= 0 ? 0.5 : -0.5);
+
+    return (double)(long long)y / 1000.0;
+}
+
+static double dmin(double a, double b)
+{
+    return a < b ? a : b;
+}
+
+static double dmax(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* Newton's method; @x >= 0 */
+static double sqrt_pos(double x)
+{
+    double r = x > 1 ? x : 1;
+
+    if (x <= 0)
+        return 0;
+    for (int k = 0; k < 64; k++) {
+        double next = 0.5 * (r + x / r);
+        if (next == r)
+            break;
+        r = next;
+    }
+    return r;
 }
 
 static void sent_finish(const struct pipeline_spec *sp,
@@ -214,7 +242,7 @@ static void sent_finish(const struct pipeline_spec *sp,
                         struct analyzer_sentiment *out)
 {
     double s = pos - neg;
-    double score = s / sqrt(s * s + SENTIMENT_ALPHA);
+    double score = s / sqrt_pos(s * s + SENTIMENT_ALPHA);
 
     if (score > 1)
         score = 1;
@@ -224,7 +252,7 @@ static void sent_finish(const struct pipeline_spec *sp,
     out->positive = pos;
     out->negative = neg;
     if (pos >= MIXED_MIN_MASS && neg >= MIXED_MIN_MASS &&
-        fmin(pos, neg) / fmax(pos, neg) >= 0.5)
+        dmin(pos, neg) / dmax(pos, neg) >= 0.5)
         out->label = "mixed";
     else if (out->score >= sp->neutral_band)
         out->label = "positive";
@@ -604,7 +632,7 @@ static double sentence_score(const struct work *w, const struct sentence *s)
     sent_accum(w->sp, norm, &pos, &neg);
     score += 0.5 * (pos + neg);
     /* content: longer sentences say more, up to a point */
-    score += fmin((double)s->len / 80.0, 1.0);
+    score += dmin((double)s->len / 80.0, 1.0);
     free(norm);
     return score;
 }

@@ -8,7 +8,6 @@
 #include "pipeline.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -827,7 +826,7 @@ static int load_sentiment(struct loader *ld, const json_t *root)
         return -1;
     if (need_num(ld, s, "negation_window", "/sentiment", 0, 10, &nw, &has))
         return -1;
-    if (has && nw != floor(nw))
+    if (has && nw != (double)(int)nw)
         return fail(ld, "/sentiment/negation_window", "must be an integer");
     sp->negation_window = (int)nw;
     if (load_lexicon(ld, s, "positive", 0.0, 10.0, &sp->positive) != 0 ||

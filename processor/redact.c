@@ -65,6 +65,21 @@ static bool number_starts(const char *s, size_t i)
     if ((s[i - 1] == '-' || s[i - 1] == '.' || s[i - 1] == '/') && i >= 2 &&
         is_alnum(s[i - 2]))
         return false;
+    /* the middle of a space-grouped number ("9400 1000 0000 ..."): the
+     * previous token is a short group of digits. Each group is scanned back at
+     * most once (only from the position right after it), so this stays linear.
+     */
+    if (s[i - 1] == ' ' && i >= 2 && is_digit(s[i - 2])) {
+        size_t k = i - 2;
+        while (k > 0 && is_digit(s[k - 1]))
+            k--;
+        if ((k == 0 || s[k - 1] == ' ') && i - 1 - k <= 6)
+            return false;
+        /* the groups after an IBAN's "DE89" */
+        if (i - 2 - k == 1 && k >= 2 && is_upper(s[k - 1]) &&
+            is_upper(s[k - 2]) && (k == 2 || !is_alnum(s[k - 3])))
+            return false;
+    }
     return true;
 }
 

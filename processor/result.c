@@ -3,7 +3,6 @@
  * thread. */
 #include "result.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +96,8 @@ double result_cost_usd(unsigned prompt_tokens,
         (prompt_tokens * prompt_per_m + completion_tokens * completion_per_m) /
         1e6;
 
-    return round(cost * 1e8) / 1e8;
+    /* no libm in processor_core; costs are >= 0 */
+    return (double)(long long)(cost * 1e8 + 0.5) / 1e8;
 }
 
 static json_t *pii_json(const struct redact_counts *pii)
