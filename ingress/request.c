@@ -68,27 +68,31 @@ int request_parse_event(const char *content_type,
     return contact_event_parse(body, len, CONTACT_EVENT_REQUEST, ev, err);
 }
 
+/* Prepend @prefix to the NUL-terminated pointer in @ptr (size @size),
+ * truncating at the end when it does not fit. */
 static void prefix_pointer(char *ptr, size_t size, const char *prefix)
 {
-    char tmp[96];
+    size_t plen = strlen(prefix);
+    size_t len = strlen(ptr);
 
-    snprintf(tmp, sizeof(tmp), "%s%s", prefix, ptr);
-    snprintf(ptr, size, "%s", tmp);
+    if (size == 0 || plen >= size)
+        return;
+    if (plen + len >= size)
+        len = size - 1 - plen;
+    memmove(ptr + plen, ptr, len);
+    memcpy(ptr, prefix, plen);
+    ptr[plen + len] = '\0';
 }
 
 void request_error_prefix(struct ccai_error *err, const char *prefix)
 {
-    char msg[sizeof(err->message)];
-
     prefix_pointer(err->field, sizeof(err->field), prefix);
     for (size_t i = 0; i < err->n_violations; i++)
         prefix_pointer(err->violations[i].pointer,
                        sizeof(err->violations[i].pointer), prefix);
     /* the message of a violation starts with its pointer: keep it true */
-    if (err->n_violations > 0 && err->message[0] == '/') {
-        snprintf(msg, sizeof(msg), "%s%s", prefix, err->message);
-        memcpy(err->message, msg, sizeof(msg));
-    }
+    if (err->n_violations > 0 && err->message[0] == '/')
+        prefix_pointer(err->message, sizeof(err->message), prefix);
 }
 
 /* One CloudEvents array element: dump it back and run the production
