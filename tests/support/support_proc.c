@@ -163,6 +163,13 @@ static bool env_name_eq(const char *entry, const char *name)
     return strncmp(entry, name, n) == 0 && entry[n] == '=';
 }
 
+static bool same_name(const char *a, const char *b)
+{
+    size_t na = strcspn(a, "=");
+
+    return na == strcspn(b, "=") && strncmp(a, b, na) == 0;
+}
+
 /* Inherited environment edited by @env; pointers borrowed (not copied). */
 static char **build_env(const char *const *env)
 {
@@ -187,7 +194,11 @@ static char **build_env(const char *const *env)
             out[n++] = environ[i];
     }
     for (size_t j = 0; j < n_extra; j++) {
-        if (strchr(env[j], '=') != NULL)
+        bool overridden = false; /* a later entry for the same name wins */
+
+        for (size_t k = j + 1; k < n_extra; k++)
+            overridden = overridden || same_name(env[k], env[j]);
+        if (!overridden && strchr(env[j], '=') != NULL)
             out[n++] = (char *)env[j];
     }
     out[n] = NULL;
