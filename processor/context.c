@@ -296,6 +296,8 @@ push_earlier(struct context *ctx, struct contact *c, struct context_turn *old)
     slot->role = old->role; /* moved */
     slot->text = line;
     slot->sequence = old->sequence;
+    if (cut)
+        c->truncated = true;
     c->ecount++;
     free(old->text);
     old->role = NULL;
