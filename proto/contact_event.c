@@ -297,9 +297,9 @@ static void violation(struct check *chk,
 
     chk->n++;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    snprintf(ptr, sizeof(ptr), "%s%s", chk->prefix, parent);
+    (void)snprintf(ptr, sizeof(ptr), "%s%s", chk->prefix, parent);
     if (key != NULL) {
         char full[POINTER_MAX];
 
@@ -492,7 +492,7 @@ check_field(struct check *chk, const struct field_spec *spec, json_t *v)
         break;
     case F_TEXT:
         if (check_string(chk, "", key, v) &&
-            json_string_length(v) > CONTACT_EVENT_TEXT_MAX)
+            json_string_length(v) > (size_t)CONTACT_EVENT_TEXT_MAX)
             violation(chk, "", key, "must be at most %d bytes of UTF-8",
                       CONTACT_EVENT_TEXT_MAX);
         break;

@@ -101,7 +101,7 @@ static int dump_one(const char *mode, const char *path)
 
     body = read_file(path, &len);
     if (body == NULL) {
-        fprintf(stderr, "dump_verdicts: cannot read %s\n", path);
+        (void)fprintf(stderr, "dump_verdicts: cannot read %s\n", path);
         return -1;
     }
     if (strcmp(mode, "cloudevent") == 0)
@@ -143,8 +143,8 @@ int main(int argc, char **argv)
     if (argc < 2 ||
         (strcmp(argv[1], "request") != 0 && strcmp(argv[1], "record") != 0 &&
          strcmp(argv[1], "cloudevent") != 0)) {
-        fprintf(stderr,
-                "usage: dump_verdicts request|record|cloudevent FILE...\n");
+        (void)fprintf(
+            stderr, "usage: dump_verdicts request|record|cloudevent FILE...\n");
         return 2;
     }
     for (int i = 2; i < argc; i++) {
