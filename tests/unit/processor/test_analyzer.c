@@ -2,11 +2,12 @@
  * sentiment with negation and intensifiers, intents, routing and
  * priority rules, escalation, alerts, categories, and the handover/final
  * summary, action items, resolution and wrap-up code. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -1,11 +1,12 @@
 /* test_context - per-contact windows: the last N turns in order, older
  * turns as digest lines, turn text cut at a UTF-8 boundary, LRU eviction
  * at max_contacts, idle TTL, and drop on contact.ended. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,10 +1,11 @@
 /* test_dedupe - completed event_ids answer from the cache: hits, misses,
  * replacement, the entry bound (oldest first) and the TTL. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdio.h>
 #include <string.h>

@@ -3,11 +3,12 @@
  * rules and no_key, the LLM path (request, completion, failures,
  * fallback), dedupe, context across turns, handover and final, abandon,
  * and that no raw PII reaches a request or a result. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,11 +1,12 @@
 /* test_llm_output - chat completion answers: a valid analysis, refusal,
  * truncation, malformed bodies and every kind of schema violation, plus
  * usage and the redaction of model-written text. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdlib.h>
 #include <string.h>

@@ -2,11 +2,12 @@
  * of PIPELINE_CONFIG replace the default's, the lexicon extends the
  * built-in one, and every invalid field is reported with its JSON
  * pointer. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdio.h>

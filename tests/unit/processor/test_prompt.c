@@ -2,11 +2,12 @@
  * parameters, a strict json_schema (every object closed, every property
  * required, enums from the pipeline), and transcript text that stays data
  * inside its delimited block whatever it contains. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdbool.h>
 #include <stdlib.h>

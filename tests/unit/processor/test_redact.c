@@ -1,11 +1,12 @@
 /* test_redact - PII redaction: every format, Luhn and mod-97 edge cases,
  * and the false positives a contact center sees (order and tracking
  * numbers, dates, times, prices, version strings, addresses). */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
 
 #include <stdlib.h>
 #include <string.h>
