@@ -21,8 +21,10 @@ static char *read_file(const char *path, size_t *len)
 
     if (f == NULL)
         return NULL;
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 ||
-        fseek(f, 0, SEEK_SET) != 0)
+    if (fseek(f, 0, SEEK_END) != 0)
+        goto out;
+    size = ftell(f);
+    if (size < 0 || fseek(f, 0, SEEK_SET) != 0)
         goto out;
     data = malloc((size_t)size + 1);
     if (data == NULL)
@@ -50,9 +52,10 @@ static json_t *violations_json(const struct ccai_error *err)
     return arr;
 }
 
-/* Stamp a copy of the valid event with fixed envelope values and check
- * the record parses back in record mode; returns the record text. */
-static json_t *stamped_json(const char *normalised, size_t len, json_t *out)
+/* Stamp a copy of the valid event with fixed envelope values, add the
+ * record to @out as "stamped", and check it parses back in record mode
+ * (else "stamp_error"). */
+static void stamped_json(const char *normalised, size_t len, json_t *out)
 {
     struct contact_event ev;
     struct contact_event back;
@@ -64,7 +67,7 @@ static json_t *stamped_json(const char *normalised, size_t len, json_t *out)
                             &err) != 0) {
         json_object_set_new(out, "stamp_error",
                             json_string("normalised form did not parse"));
-        return out;
+        return;
     }
     if (contact_event_stamp(&ev, "0190f5c4-0000-7000-8000-000000000001",
                             "tenant-a", "2026-11-26T23:45:00.000Z",
@@ -86,7 +89,6 @@ static json_t *stamped_json(const char *normalised, size_t len, json_t *out)
 out:
     free(text);
     contact_event_release(&ev);
-    return out;
 }
 
 static int dump_one(const char *mode, const char *path)
