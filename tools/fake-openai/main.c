@@ -38,10 +38,11 @@
 #define FAKE_MAX_DEPTH    32
 #define FAKE_STATUS_MAX   1000
 #define FAKE_CLOSE_STATUS 1000 /* MHD refuses it: the connection drops */
-#define FAKE_DEFAULT_RPM  10000
-#define FAKE_DEFAULT_TPM  2000000
-#define FAKE_WINDOW_MS    60000
-
+/* large defaults: the headers count down, but never get in the way of a
+ * benchmark unless a limit is set (--rpm-limit or the control API) */
+#define FAKE_DEFAULT_RPM 1000000
+#define FAKE_DEFAULT_TPM 1000000000
+#define FAKE_WINDOW_MS   60000
 struct fake_rule {
     unsigned times;
     int status;          /* 0 = answer normally */
@@ -88,7 +89,9 @@ struct fake {
     long latency_ms, jitter_ms, hang_max_ms;
     double error_rate;
     long rpm_limit, tpm_limit;
+    long window_ms; /* length of the rate-limit window */
     bool enforce_limits;
+    long base_rpm_limit, base_tpm_limit; /* from the command line */
     struct fake_rule *rules;
     uint64_t requests;
     unsigned in_flight, max_in_flight;
@@ -341,12 +344,14 @@ static void pending_send(struct fake *f, struct fake_pending *p)
 {
     int status = p->status;
 
-    http_respond(p->req, status, "application/json", p->body ? p->body : "",
-                 p->len, (const char *const *)p->hdrs);
+    /* count first: once answered, the client may send its next request
+     * before we get here again, and in_flight must never overcount */
     pthread_mutex_lock(&f->lock);
     f->in_flight--;
     f->by_status[status > 0 && status <= FAKE_STATUS_MAX ? status : 0]++;
     pthread_mutex_unlock(&f->lock);
+    http_respond(p->req, status, "application/json", p->body ? p->body : "",
+                 p->len, (const char *const *)p->hdrs);
     pending_free(p);
 }
 
@@ -1187,7 +1192,7 @@ static bool ratelimit_headers(struct fake *f,
     int64_t now = mono_ms();
 
     pthread_mutex_lock(&f->lock);
-    if (now - f->window_start_ms >= FAKE_WINDOW_MS) {
+    if (now - f->window_start_ms >= f->window_ms) {
         f->window_start_ms = now;
         f->window_req = 0;
         f->window_tok = 0;
@@ -1202,7 +1207,7 @@ static bool ratelimit_headers(struct fake *f,
     }
     rem_req = lim_req - f->window_req;
     rem_tok = lim_tok - f->window_tok;
-    reset_ms = (long)(f->window_start_ms + FAKE_WINDOW_MS - now);
+    reset_ms = (long)(f->window_start_ms + f->window_ms - now);
     pthread_mutex_unlock(&f->lock);
     if (rem_req < 0)
         rem_req = 0;
@@ -1427,6 +1432,9 @@ static void on_script(struct http_request *req, void *ctx)
             json_object_get(dflt, "tpm_limit")) {
             f->rpm_limit = opt_long(dflt, "rpm_limit", f->rpm_limit);
             f->tpm_limit = opt_long(dflt, "tpm_limit", f->tpm_limit);
+            f->window_ms = opt_long(dflt, "window_ms", f->window_ms);
+            if (f->window_ms <= 0)
+                f->window_ms = FAKE_WINDOW_MS;
             f->enforce_limits = true;
             f->window_start_ms = mono_ms();
             f->window_req = f->window_tok = 0;
@@ -1515,9 +1523,11 @@ static void on_reset(struct http_request *req, void *ctx)
     f->jitter_ms = f->base_jitter_ms;
     f->hang_max_ms = FAKE_HANG_MAX_MS;
     f->error_rate = 0;
-    f->rpm_limit = FAKE_DEFAULT_RPM;
-    f->tpm_limit = FAKE_DEFAULT_TPM;
-    f->enforce_limits = false;
+    f->rpm_limit = f->base_rpm_limit;
+    f->tpm_limit = f->base_tpm_limit;
+    f->window_ms = FAKE_WINDOW_MS;
+    f->enforce_limits =
+        f->rpm_limit != FAKE_DEFAULT_RPM || f->tpm_limit != FAKE_DEFAULT_TPM;
     f->window_start_ms = mono_ms();
     f->window_req = f->window_tok = 0;
     f->requests = 0;
@@ -1561,6 +1571,8 @@ static void usage(FILE *out)
             "  --latency-ms N    answer every completion after N ms\n"
             "  --jitter-ms N     plus a uniform 0..N ms\n"
             "  --threads N       HTTP threads (default 2)\n"
+            "  --rpm-limit N     enforce N requests per minute (429s)\n"
+            "  --tpm-limit N     enforce N tokens per minute (429s)\n"
             "  --no-auth         do not require Authorization: Bearer\n"
             "  --help, --version\n"
             "Control API: POST /_control/script, GET /_control/stats,\n"
@@ -1568,7 +1580,7 @@ static void usage(FILE *out)
 }
 
 struct fake_opts {
-    long port, latency_ms, jitter_ms, threads;
+    long port, latency_ms, jitter_ms, threads, rpm_limit, tpm_limit;
     bool no_auth;
     const char *ready_file;
 };
@@ -1582,6 +1594,8 @@ static int parse_args(int argc, char **argv, struct fake_opts *o)
         {"latency-ms", required_argument, NULL, 'l'},
         {"jitter-ms", required_argument, NULL, 'j'},
         {"threads", required_argument, NULL, 't'},
+        {"rpm-limit", required_argument, NULL, 'R'},
+        {"tpm-limit", required_argument, NULL, 'T'},
         {"no-auth", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -1604,6 +1618,14 @@ static int parse_args(int argc, char **argv, struct fake_opts *o)
             break;
         case 't':
             if (ccai_parse_long(optarg, 1, 64, &o->threads) != 0)
+                return -1;
+            break;
+        case 'R':
+            if (ccai_parse_long(optarg, 1, 100000000, &o->rpm_limit) != 0)
+                return -1;
+            break;
+        case 'T':
+            if (ccai_parse_long(optarg, 1, 100000000000, &o->tpm_limit) != 0)
                 return -1;
             break;
         case 'r':
@@ -1676,7 +1698,8 @@ static void fake_release(struct fake *f)
 
 int main(int argc, char **argv)
 {
-    struct fake_opts o = {0, 0, 0, 2, false, NULL};
+    struct fake_opts o = {0,     0,   0, 2, FAKE_DEFAULT_RPM, FAKE_DEFAULT_TPM,
+                          false, NULL};
     struct fake *f = NULL;
     struct http_server *srv = NULL;
     struct http_server_config hc;
@@ -1708,8 +1731,11 @@ int main(int argc, char **argv)
     f->base_latency_ms = f->latency_ms = o.latency_ms;
     f->base_jitter_ms = f->jitter_ms = o.jitter_ms;
     f->hang_max_ms = FAKE_HANG_MAX_MS;
-    f->rpm_limit = FAKE_DEFAULT_RPM;
-    f->tpm_limit = FAKE_DEFAULT_TPM;
+    f->base_rpm_limit = f->rpm_limit = o.rpm_limit;
+    f->base_tpm_limit = f->tpm_limit = o.tpm_limit;
+    f->window_ms = FAKE_WINDOW_MS;
+    f->enforce_limits =
+        o.rpm_limit != FAKE_DEFAULT_RPM || o.tpm_limit != FAKE_DEFAULT_TPM;
     f->start_ms = f->window_start_ms = mono_ms();
     if (getrandom(&f->rng, sizeof(f->rng), 0) != (ssize_t)sizeof(f->rng) ||
         f->rng == 0)

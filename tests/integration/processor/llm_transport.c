@@ -615,6 +615,36 @@ static void test_tpm_budget_is_respected(void **s)
     llm_client_free(c);
 }
 
+static void test_learns_remaining_zero_and_waits_for_the_reset(void **s)
+{
+    struct llm_client_config cfg = base_cfg();
+    struct llm_client *c = NULL;
+    struct run r;
+    json_t *stats = NULL;
+
+    (void)s;
+    cfg.max_inflight = 1; /* each answer's headers are seen before the next
+                           * start */
+    c = client_new(&cfg);
+    /* the fake enforces 3 requests per 1.5 s window and answers 429 to a
+     * fourth; the client has no budget of its own, so only what it learns
+     * from x-ratelimit-remaining/-reset keeps it from the 429s */
+    fake_post("/_control/script",
+              "{\"default\":{\"rpm_limit\":3,\"window_ms\":1500}}");
+    memset(&r, 0, sizeof(r));
+    for (int i = 0; i < 7; i++)
+        submit(c, &r, i, chat_body, 100);
+    poll_until(c, &r, 7);
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(r.slots[i].outcome, LLM_OK);
+        assert_int_equal(r.slots[i].attempts, 1);
+    }
+    stats = fake_get("/_control/stats");
+    assert_null(json_object_get(json_object_get(stats, "by_status"), "429"));
+    json_decref(stats);
+    llm_client_free(c);
+}
+
 static void test_cancel_all_answers_everything(void **s)
 {
     struct llm_client_config cfg = base_cfg();
@@ -659,6 +689,8 @@ int main(void)
         cmocka_unit_test_setup(test_inflight_cap_is_respected, test_setup),
         cmocka_unit_test_setup(test_rpm_budget_is_respected, test_setup),
         cmocka_unit_test_setup(test_tpm_budget_is_respected, test_setup),
+        cmocka_unit_test_setup(
+            test_learns_remaining_zero_and_waits_for_the_reset, test_setup),
         cmocka_unit_test_setup(test_cancel_all_answers_everything, test_setup),
     };
 
