@@ -272,19 +272,23 @@ void http_respond(struct http_request *req,
 
     pthread_mutex_lock(&req->lock);
     if (req->response != NULL || req->state >= REQ_ANSWERED) {
+        LOG_ERROR("http", "request %s answered twice", req->request_id);
         pthread_mutex_unlock(&req->lock);
         MHD_destroy_response(resp);
-        LOG_ERROR("http", "request %s answered twice", req->request_id);
         return;
     }
     req->response = resp;
     req->status = status;
+    /* count while @req is surely alive: once the lock is released an
+     * answer given during REQ_HANDLING may be queued, sent and freed by
+     * the MHD thread at any moment */
+    count_request(req);
     if (req->state == REQ_SUSPENDED)
         resume = true;
     req->state = REQ_ANSWERED;
     pthread_mutex_unlock(&req->lock);
-    count_request(req);
     if (resume) {
+        /* still suspended: MHD does not touch @req until the resume */
         atomic_fetch_sub(&req->srv->pending, 1);
         MHD_resume_connection(req->conn);
     }
