@@ -882,21 +882,6 @@ out:
     return rc;
 }
 
-/* Set @key to the string @value when @value passes @valid. */
-static int stamp_str(json_t *root,
-                     const char *key,
-                     const char *value,
-                     bool (*valid)(const char *),
-                     struct ccai_error *err)
-{
-    if (!valid(value))
-        return ccai_error_set(err, CCAI_E_INTERNAL, key,
-                              "cannot stamp an invalid %s", key);
-    if (json_object_set_new(root, key, json_string(value)) != 0)
-        return ccai_error_set(err, CCAI_E_NOMEM, key, "out of memory");
-    return 0;
-}
-
 static bool is_short(const char *s)
 {
     size_t len = 0;
@@ -907,6 +892,30 @@ static bool is_short(const char *s)
     return len > 0 && utf8_chars(s, len) <= SHORT_MAX;
 }
 
+/* One envelope value to stamp, copied into a json_t before the event
+ * changes: the caller may pass views of the event itself (the processor
+ * re-stamps a record with its own fields). */
+struct stamp {
+    const char *key;
+    const char *value; /* NULL: leave the field alone */
+    bool (*valid)(const char *);
+    json_t *copy; /* new */
+};
+
+static int stamp_copy(struct stamp *st, struct ccai_error *err)
+{
+    if (st->value == NULL)
+        return 0;
+    if (!st->valid(st->value))
+        return ccai_error_set(err, CCAI_E_INVALID, st->key,
+                              "cannot stamp an invalid %s", st->key);
+    st->copy = json_string(st->value);
+    if (st->copy == NULL)
+        return ccai_error_set(err, CCAI_E_INVALID, st->key,
+                              "cannot stamp %s: not UTF-8", st->key);
+    return 0;
+}
+
 int contact_event_stamp(struct contact_event *ev,
                         const char *generated_id,
                         const char *tenant_id,
@@ -915,33 +924,45 @@ int contact_event_stamp(struct contact_event *ev,
                         struct ccai_error *err)
 {
     json_t *root = ev->root;
+    bool has_id = json_object_get(root, "event_id") != NULL;
+    bool has_occurred = json_object_get(root, "occurred_at") != NULL;
+    struct stamp st[] = {
+        {"event_id", has_id ? NULL : generated_id, contact_event_id_is_valid,
+         NULL},
+        {"occurred_at", has_occurred ? NULL : received_at, is_date_time, NULL},
+        {"received_at", received_at, is_date_time, NULL},
+        {"tenant_id", tenant_id, is_short, NULL},
+        {"trace", trace, is_short, NULL},
+    };
+    size_t n = sizeof(st) / sizeof(st[0]);
     int rc = -1;
 
     if (root == NULL)
         return ccai_error_set(err, CCAI_E_INTERNAL, "", "no event to stamp");
-    if (json_object_get(root, "event_id") == NULL &&
-        stamp_str(root, "event_id", generated_id, contact_event_id_is_valid,
-                  err) != 0)
-        goto out;
-    if (received_at != NULL) {
-        if (stamp_str(root, "received_at", received_at, is_date_time, err) != 0)
+    for (size_t i = 0; i < n; i++) {
+        if (stamp_copy(&st[i], err) != 0)
             goto out;
-        if (json_object_get(root, "occurred_at") == NULL &&
-            stamp_str(root, "occurred_at", received_at, is_date_time, err) != 0)
+    }
+    /* nothing changed so far: a failure above leaves the event intact */
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].copy == NULL)
+            continue;
+        if (json_object_set_new(root, st[i].key, st[i].copy) != 0) {
+            st[i].copy = NULL; /* set_new consumed it */
+            ccai_error_set(err, CCAI_E_NOMEM, st[i].key, "out of memory");
             goto out;
+        }
+        st[i].copy = NULL;
     }
     if (json_object_set_new(root, "schema_version",
                             json_integer(CONTACT_EVENT_SCHEMA_VERSION)) != 0) {
         ccai_error_set(err, CCAI_E_NOMEM, "", "out of memory");
         goto out;
     }
-    if (tenant_id != NULL &&
-        stamp_str(root, "tenant_id", tenant_id, is_short, err) != 0)
-        goto out;
-    if (trace != NULL && stamp_str(root, "trace", trace, is_short, err) != 0)
-        goto out;
     rc = 0;
 out:
+    for (size_t i = 0; i < n; i++)
+        json_decref(st[i].copy);
     fill_views(ev); /* json_object_set_new may have replaced values */
     return rc;
 }

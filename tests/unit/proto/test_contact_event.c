@@ -827,6 +827,41 @@ static void test_stamp_rejects_invalid_envelope_values(void **state)
     free(long_tenant);
 }
 
+/* the processor re-stamps a record with its own (borrowed) fields */
+static void test_stamp_accepts_views_of_the_event_itself(void **state)
+{
+    static const char body[] =
+        "{\"contact_id\":\"c\",\"type\":\"contact.ended\","
+        "\"tenant_id\":\"t-1\",\"received_at\":\"2026-11-26T23:45:00Z\","
+        "\"trace\":\"tr\"}";
+    struct contact_event ev;
+    struct ccai_error err;
+
+    (void)state;
+    assert_int_equal(contact_event_parse(body, sizeof(body) - 1,
+                                         CONTACT_EVENT_RECORD, &ev, &err),
+                     0);
+    assert_int_equal(contact_event_stamp(&ev, GEN_ID, ev.tenant_id,
+                                         ev.received_at, ev.trace, &err),
+                     0);
+    assert_string_equal(ev.tenant_id, "t-1");
+    assert_string_equal(ev.received_at, "2026-11-26T23:45:00Z");
+    assert_string_equal(ev.occurred_at, "2026-11-26T23:45:00Z");
+    assert_string_equal(ev.trace, "tr");
+    /* a view of another field is copied before anything is replaced */
+    assert_int_equal(contact_event_stamp(&ev, GEN_ID, ev.trace, ev.occurred_at,
+                                         ev.tenant_id, &err),
+                     0);
+    assert_string_equal(ev.tenant_id, "tr");
+    assert_string_equal(ev.trace, "t-1");
+    /* a header value that is not UTF-8 is refused, not stored */
+    assert_int_equal(
+        contact_event_stamp(&ev, GEN_ID, "caf\xe9", NULL, NULL, &err), -1);
+    assert_int_equal(err.status, CCAI_E_INVALID);
+    assert_string_equal(ev.tenant_id, "tr");
+    contact_event_release(&ev);
+}
+
 static void test_round_trip_is_stable(void **state)
 {
     /* keys in an unusual order, unicode, nested objects */
@@ -1079,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_stamp_adds_the_envelope),
         cmocka_unit_test(test_stamp_keeps_client_event_id_and_occurred_at),
         cmocka_unit_test(test_stamp_rejects_invalid_envelope_values),
+        cmocka_unit_test(test_stamp_accepts_views_of_the_event_itself),
         cmocka_unit_test(test_round_trip_is_stable),
         cmocka_unit_test(test_to_json_of_empty_event_is_null),
         cmocka_unit_test(test_type_names_round_trip),
