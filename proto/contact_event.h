@@ -67,7 +67,9 @@ int contact_event_parse(const char *body, size_t len,
 
 /** Validate an already parsed object (e.g. a batch item, or CloudEvents
  * "data"). @prefix is prepended to every JSON pointer ("/3", "/data").
- * Takes a new reference to @root on success only. */
+ * Takes a new reference to @root on success only (the event shares the
+ * object: stamping it modifies @root). Clears @err first, like
+ * contact_event_parse. @err may be NULL in every function here. */
 int contact_event_from_json(json_t *root, enum contact_event_mode mode,
                             const char *prefix, struct contact_event *ev,
                             struct ccai_error *err);
@@ -82,7 +84,12 @@ int contact_event_parse_cloudevent(const char *body, size_t len,
 
 /** Add the ingress envelope: event_id when absent (@generated_id),
  * occurred_at when absent (= @received_at), schema_version,
- * tenant_id, received_at, trace. Updates the borrowed views. */
+ * tenant_id, received_at, trace. Updates the borrowed views. A NULL
+ * @tenant_id, @received_at or @trace leaves that field as it is. The
+ * strings are copied before anything changes, so they may be views of
+ * @ev itself. Each value must pass the record rules (ids, RFC 3339,
+ * 1..128 characters of UTF-8), else -1 with @err (CCAI_E_INVALID, field
+ * = the key) and @ev unchanged; CCAI_E_NOMEM on out-of-memory. */
 int contact_event_stamp(struct contact_event *ev, const char *generated_id,
                         const char *tenant_id, const char *received_at,
                         const char *trace, struct ccai_error *err);
