@@ -1029,7 +1029,9 @@ static char *make_content(json_t *root, uint64_t h, bool invalid)
     } else {
         return strdup("This is a fake completion from ccai-fake-openai.");
     }
-    text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY |
+                                     JSON_REAL_PRECISION(6))
+               : NULL;
     json_decref(doc);
     return text;
 }
