@@ -20,6 +20,7 @@
 
 #include "ccai_test.h"
 #include "llm_client.h"
+#include "metrics.h"
 
 #include "banned.h"
 
@@ -356,10 +357,15 @@ static void test_retry_after_seconds_is_honoured(void **s)
 static void test_5xx_is_retried_then_succeeds(void **s)
 {
     struct llm_client_config cfg = base_cfg();
-    struct llm_client *c = client_new(&cfg);
+    struct ccai_metrics *m = ccai_metrics_new();
+    struct llm_client *c = NULL;
     struct run r;
+    char *text = NULL;
 
     (void)s;
+    assert_non_null(m);
+    cfg.metrics = m;
+    c = client_new(&cfg);
     fake_post("/_control/script",
               "{\"rules\":[{\"times\":2,\"status\":500},{\"times\":1,"
               "\"status\":502},{\"times\":1,\"status\":408}]}");
@@ -370,6 +376,14 @@ static void test_5xx_is_retried_then_succeeds(void **s)
     assert_int_equal(r.slots[0].attempts, 5);
     assert_int_equal(fake_stat("requests"), 5);
     llm_client_free(c);
+    text = ccai_metrics_render(m, NULL);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "ccai_llm_calls_total{outcome=\"ok\"} 1"));
+    assert_non_null(strstr(text, "ccai_llm_retries_total{cause=\"5xx\"} 3"));
+    assert_non_null(strstr(text, "ccai_llm_retries_total{cause=\"408\"} 1"));
+    assert_non_null(strstr(text, "ccai_llm_breaker_state 0"));
+    free(text);
+    ccai_metrics_free(m);
 }
 
 static void test_exhausted_retries_report_the_last_failure(void **s)
