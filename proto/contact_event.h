@@ -12,10 +12,10 @@
 
 #include "err.h"
 
-#define CONTACT_EVENT_ID_MAX       128
-#define CONTACT_EVENT_TEXT_MAX     (32 * 1024)
-#define CONTACT_EVENT_MAX_DEPTH    32
-#define CONTACT_EVENT_MAX_ATTRS    32
+#define CONTACT_EVENT_ID_MAX         128
+#define CONTACT_EVENT_TEXT_MAX       (32 * 1024)
+#define CONTACT_EVENT_MAX_DEPTH      32
+#define CONTACT_EVENT_MAX_ATTRS      32
 #define CONTACT_EVENT_SCHEMA_VERSION 1
 
 enum contact_event_type {
@@ -37,18 +37,18 @@ enum contact_event_mode {
 struct contact_event {
     json_t *root; /* owned: the validated object, normalised */
     /* borrowed views into root, valid until contact_event_release */
-    const char *event_id;   /* NULL when absent (request mode) */
+    const char *event_id; /* NULL when absent (request mode) */
     const char *contact_id;
     enum contact_event_type type;
-    const char *channel;    /* NULL when absent */
-    const char *role;       /* participant.role, NULL when absent */
-    const char *text;       /* NULL when absent */
+    const char *channel; /* NULL when absent */
+    const char *role;    /* participant.role, NULL when absent */
+    const char *text;    /* NULL when absent */
     size_t text_len;
     bool is_partial;
-    long long sequence;     /* -1 when absent */
-    const char *segment_id; /* NULL when absent */
-    const char *language;   /* NULL when absent */
-    const char *queue;      /* NULL when absent */
+    long long sequence;        /* -1 when absent */
+    const char *segment_id;    /* NULL when absent */
+    const char *language;      /* NULL when absent */
+    const char *queue;         /* NULL when absent */
     const char *customer_tier; /* NULL when absent */
     const char *occurred_at;   /* NULL when absent */
     /* envelope (record mode, or after contact_event_stamp) */
@@ -61,24 +61,29 @@ struct contact_event {
  * nesting deeper than CONTACT_EVENT_MAX_DEPTH, duplicate keys and unknown
  * top-level fields; reports every violation in @err (CCAI_E_INVALID).
  * On success fills @ev (release with contact_event_release). */
-int contact_event_parse(const char *body, size_t len,
+int contact_event_parse(const char *body,
+                        size_t len,
                         enum contact_event_mode mode,
-                        struct contact_event *ev, struct ccai_error *err);
+                        struct contact_event *ev,
+                        struct ccai_error *err);
 
 /** Validate an already parsed object (e.g. a batch item, or CloudEvents
  * "data"). @prefix is prepended to every JSON pointer ("/3", "/data").
  * Takes a new reference to @root on success only (the event shares the
  * object: stamping it modifies @root). Clears @err first, like
  * contact_event_parse. @err may be NULL in every function here. */
-int contact_event_from_json(json_t *root, enum contact_event_mode mode,
-                            const char *prefix, struct contact_event *ev,
+int contact_event_from_json(json_t *root,
+                            enum contact_event_mode mode,
+                            const char *prefix,
+                            struct contact_event *ev,
                             struct ccai_error *err);
 
 /** Parse a CloudEvents 1.0 structured event (application/cloudevents+json)
  * whose data is a ContactEvent: the CloudEvents "id" becomes event_id
  * (a different data.event_id is a violation at /data/event_id). Request
  * mode. Pointers of data violations start with "/data". */
-int contact_event_parse_cloudevent(const char *body, size_t len,
+int contact_event_parse_cloudevent(const char *body,
+                                   size_t len,
                                    struct contact_event *ev,
                                    struct ccai_error *err);
 
@@ -90,9 +95,12 @@ int contact_event_parse_cloudevent(const char *body, size_t len,
  * @ev itself. Each value must pass the record rules (ids, RFC 3339,
  * 1..128 characters of UTF-8), else -1 with @err (CCAI_E_INVALID, field
  * = the key) and @ev unchanged; CCAI_E_NOMEM on out-of-memory. */
-int contact_event_stamp(struct contact_event *ev, const char *generated_id,
-                        const char *tenant_id, const char *received_at,
-                        const char *trace, struct ccai_error *err);
+int contact_event_stamp(struct contact_event *ev,
+                        const char *generated_id,
+                        const char *tenant_id,
+                        const char *received_at,
+                        const char *trace,
+                        struct ccai_error *err);
 
 /** Compact JSON of the event (new string, caller frees), or NULL. */
 char *contact_event_to_json(const struct contact_event *ev, size_t *len);
