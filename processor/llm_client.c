@@ -24,7 +24,8 @@
 
 #include "banned.h"
 
-#define LLM_HDR_MAX 48
+#define LLM_HDR_MAX     48
+#define LLM_MAX_KEY_LEN 480
 
 enum llm_cause {
     CAUSE_NETWORK = 0,
@@ -271,7 +272,9 @@ static int heap_push(struct llm_client *c, struct llm_call *call)
 
     if (c->heap_len == c->heap_cap) {
         size_t cap = c->heap_cap ? c->heap_cap * 2 : 64;
-        struct llm_call **h = realloc(c->heap, cap * sizeof(*h));
+        /* an array of pointers */
+        struct llm_call **h =
+            realloc(c->heap, cap * sizeof(struct llm_call *)); /* NOLINT */
 
         if (h == NULL)
             return -1;
@@ -333,13 +336,14 @@ static void metrics_init(struct llm_client *c)
     if (reg == NULL)
         return;
     for (unsigned i = 0; i < OUTCOME_COUNT; i++) {
-        snprintf(labels, sizeof(labels), "outcome=\"%s\"", outcome_names[i]);
+        (void)snprintf(labels, sizeof(labels), "outcome=\"%s\"",
+                       outcome_names[i]);
         c->m.calls[i] =
             ccai_metrics_counter(reg, "ccai_llm_calls_total",
                                  "LLM calls finished, by outcome", labels);
     }
     for (unsigned i = 0; i < CAUSE_COUNT; i++) {
-        snprintf(labels, sizeof(labels), "cause=\"%s\"", cause_names[i]);
+        (void)snprintf(labels, sizeof(labels), "cause=\"%s\"", cause_names[i]);
         c->m.retries[i] =
             ccai_metrics_counter(reg, "ccai_llm_retries_total",
                                  "LLM attempts retried, by cause", labels);
@@ -407,8 +411,8 @@ static void call_finish(struct llm_client *c,
     ans.elapsed_ms = (long)(now - call->submit_ms);
     ans.last_call_ms = call->attempts ? (long)(now - call->attempt_ms) : 0;
     ans.attempts = call->attempts;
-    snprintf(ans.error, sizeof(ans.error), "%s",
-             outcome == LLM_OK ? "" : call->error);
+    (void)snprintf(ans.error, sizeof(ans.error), "%s",
+                   outcome == LLM_OK ? "" : call->error);
     c->calls++;
     if (outcome != LLM_OK)
         c->failures++;
@@ -564,14 +568,15 @@ attempt_start(struct llm_client *c, struct llm_call *call, int64_t now)
     call->attempts++;
     call->attempt_ms = now;
     if (call->easy == NULL && easy_setup(c, call) != 0) {
-        snprintf(call->error, sizeof(call->error),
-                 "cannot set up the transfer (out of memory)");
+        (void)snprintf(call->error, sizeof(call->error),
+                       "cannot set up the transfer (out of memory)");
         goto fail;
     }
     mrc = curl_multi_add_handle(c->multi, call->easy);
     if (mrc != CURLM_OK) {
-        snprintf(call->error, sizeof(call->error),
-                 "cannot start the transfer: %s", curl_multi_strerror(mrc));
+        (void)snprintf(call->error, sizeof(call->error),
+                       "cannot start the transfer: %s",
+                       curl_multi_strerror(mrc));
         goto fail;
     }
     running_link(c, call);
@@ -601,9 +606,9 @@ static int64_t start_due(struct llm_client *c)
          * even when every slot is busy */
         if (!breaker_would_allow(&c->breaker, now)) {
             heap_pop(c);
-            snprintf(top->error, sizeof(top->error),
-                     "circuit breaker %s: not attempted",
-                     breaker_state_name(c->breaker.state));
+            (void)snprintf(top->error, sizeof(top->error),
+                           "circuit breaker %s: not attempted",
+                           breaker_state_name(c->breaker.state));
             call_finish(c, top, LLM_FAIL_CIRCUIT_OPEN, now);
             continue;
         }
@@ -663,9 +668,9 @@ static void describe_http_error(struct llm_call *call)
             type = json_string_value(json_object_get(error, "type"));
         msg = json_string_value(json_object_get(error, "message"));
     }
-    snprintf(call->error, sizeof(call->error), "http %ld%s%s%s%s%.100s",
-             call->status, type ? " (" : "", type ? type : "", type ? ")" : "",
-             msg ? ": " : "", msg ? msg : "");
+    (void)snprintf(call->error, sizeof(call->error), "http %ld%s%s%s%s%.100s",
+                   call->status, type ? " (" : "", type ? type : "",
+                   type ? ")" : "", msg ? ": " : "", msg ? msg : "");
     json_decref(root);
 }
 
@@ -674,14 +679,16 @@ static struct attempt_result classify(struct llm_call *call, CURLcode res)
     struct attempt_result r = {LLM_OK, false, CAUSE_NETWORK};
 
     if (call->too_big) {
-        snprintf(call->error, sizeof(call->error),
-                 "response body larger than %d bytes", LLM_MAX_RESPONSE_BYTES);
+        (void)snprintf(call->error, sizeof(call->error),
+                       "response body larger than %zu bytes",
+                       LLM_MAX_RESPONSE_BYTES);
         r.fail = LLM_FAIL_SERVER;
         return r;
     }
     if (res != CURLE_OK) {
-        snprintf(call->error, sizeof(call->error), "%.150s",
-                 call->errbuf[0] ? call->errbuf : curl_easy_strerror(res));
+        (void)snprintf(call->error, sizeof(call->error), "%.150s",
+                       call->errbuf[0] ? call->errbuf
+                                       : curl_easy_strerror(res));
         r.retryable = true;
         if (res == CURLE_OPERATION_TIMEDOUT) {
             r.fail = LLM_FAIL_TIMEOUT;
@@ -822,20 +829,44 @@ static void reap(struct llm_client *c)
 /* ---- public API -----------------------------------------------------------
  */
 
+/* The request headers every call shares (new list, NULL on OOM). The key
+ * is in here, so this list is never logged. */
+static struct curl_slist *headers_new(const char *api_key)
+{
+    struct curl_slist *headers = NULL;
+    struct curl_slist *h = NULL;
+    char auth[LLM_MAX_KEY_LEN + 32];
+
+    headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (headers)
+        headers = curl_slist_append(headers, "Accept: application/json");
+    if (headers) /* never wait a second for 100-continue */
+        headers = curl_slist_append(headers, "Expect:");
+    if (headers == NULL || api_key[0] == '\0')
+        return headers;
+    (void)snprintf(auth, sizeof(auth), "Authorization: Bearer %s", api_key);
+    h = curl_slist_append(headers, auth);
+    memset(auth, 0, sizeof(auth));
+    if (h == NULL) {
+        curl_slist_free_all(headers);
+        return NULL;
+    }
+    return h;
+}
+
 struct llm_client *llm_client_new(const struct llm_client_config *cfg,
                                   struct ccai_error *err)
 {
     struct llm_client *c = NULL;
     uint64_t seed = 0;
     size_t blen = 0;
-    char auth[512];
 
     if (cfg->base_url == NULL || cfg->base_url[0] == '\0') {
         ccai_error_set(err, CCAI_E_CONFIG, "OPENAI_BASE_URL",
                        "llm client needs a base url");
         return NULL;
     }
-    if (cfg->api_key && strlen(cfg->api_key) > sizeof(auth) - 32) {
+    if (cfg->api_key && strlen(cfg->api_key) > LLM_MAX_KEY_LEN) {
         ccai_error_set(err, CCAI_E_CONFIG, "OPENAI_API_KEY",
                        "OPENAI_API_KEY: too long");
         return NULL;
@@ -874,22 +905,7 @@ struct llm_client *llm_client_new(const struct llm_client_config *cfg,
     memcpy(c->url, c->base_url, blen);
     memcpy(c->url + blen, "/chat/completions", sizeof("/chat/completions"));
 
-    c->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (c->headers)
-        c->headers = curl_slist_append(c->headers, "Accept: application/json");
-    if (c->headers) /* never wait a second for 100-continue */
-        c->headers = curl_slist_append(c->headers, "Expect:");
-    if (c->headers && c->api_key[0]) {
-        struct curl_slist *h = NULL;
-
-        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->api_key);
-        h = curl_slist_append(c->headers, auth);
-        memset(auth, 0, sizeof(auth));
-        if (h == NULL) {
-            curl_slist_free_all(c->headers);
-            c->headers = NULL;
-        }
-    }
+    c->headers = headers_new(c->api_key);
     if (c->headers == NULL)
         goto oom;
 
@@ -922,13 +938,13 @@ void llm_client_free(struct llm_client *c)
 {
     if (c == NULL)
         return;
-    while (c->running) {
-        struct llm_call *call = c->running;
-
+    for (struct llm_call *call = c->running, *next = NULL; call; call = next) {
+        next = call->next;
         curl_multi_remove_handle(c->multi, call->easy);
-        running_unlink(c, call);
         call_free(call);
     }
+    c->running = NULL;
+    c->n_running = 0;
     for (size_t i = 0; i < c->heap_len; i++)
         call_free(c->heap[i]);
     free(c->heap);
@@ -1003,7 +1019,7 @@ int llm_client_poll(struct llm_client *c,
     CURLMcode mrc = CURLM_OK;
     int rc = -1;
 
-    due = start_due(c);
+    start_due(c);
     if (drive(c) != 0)
         goto out;
     due = start_due(c);
@@ -1060,7 +1076,8 @@ void llm_client_cancel_all(struct llm_client *c)
 
         list = call->next;
         call->next = NULL;
-        snprintf(call->error, sizeof(call->error), "cancelled at shutdown");
+        (void)snprintf(call->error, sizeof(call->error),
+                       "cancelled at shutdown");
         call->status = 0;
         call_finish(c, call, LLM_FAIL_CANCELLED, now);
     }

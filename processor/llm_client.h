@@ -114,7 +114,7 @@ void llm_client_stats(const struct llm_client *c, struct llm_client_stats *out);
 const char *llm_outcome_name(enum llm_outcome outcome);
 
 /** Largest response body accepted; a larger one fails the attempt. */
-#define LLM_MAX_RESPONSE_BYTES (1024 * 1024)
+#define LLM_MAX_RESPONSE_BYTES ((size_t)1024 * 1024)
 
 /** Full-jitter backoff for retry @attempt (1-based): uniform in
  * [0, min(max, base * 2^(attempt-1))], using @rand01 in [0,1). */

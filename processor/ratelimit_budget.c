@@ -14,8 +14,8 @@ void ratelimit_budget_init(struct ratelimit_budget *b,
 {
     b->rpm = rpm > 0 ? rpm : 0;
     b->tpm = tpm > 0 ? tpm : 0;
-    b->req_cap = b->rpm / 60.0 < 1.0 ? 1.0 : b->rpm / 60.0;
-    b->tok_cap = b->tpm / 60.0 < 1.0 ? 1.0 : b->tpm / 60.0;
+    b->req_cap = (double)b->rpm / 60.0 < 1.0 ? 1.0 : (double)b->rpm / 60.0;
+    b->tok_cap = (double)b->tpm / 60.0 < 1.0 ? 1.0 : (double)b->tpm / 60.0;
     b->req_avail = b->req_cap;
     b->tok_avail = b->tok_cap;
     b->last_ms = now_ms;

@@ -32,8 +32,8 @@
 #include "banned.h"
 
 #define FAKE_RING         1024
-#define FAKE_RECORD_MAX   (16 * 1024)
-#define FAKE_MAX_BODY     (4 * 1024 * 1024)
+#define FAKE_RECORD_MAX   ((size_t)16 * 1024)
+#define FAKE_MAX_BODY     ((size_t)4 * 1024 * 1024)
 #define FAKE_HANG_MAX_MS  120000
 #define FAKE_MAX_DEPTH    32
 #define FAKE_STATUS_MAX   1000
@@ -161,7 +161,7 @@ static void copy_str(char *dst, size_t n, json_t *v)
 {
     const char *s = json_string_value(v);
 
-    snprintf(dst, n, "%s", s ? s : "");
+    (void)snprintf(dst, n, "%s", s ? s : "");
 }
 
 static struct fake_rule *
@@ -268,7 +268,9 @@ static int heap_push(struct fake *f, struct fake_pending *p)
 
     if (f->heap_len == f->heap_cap) {
         size_t cap = f->heap_cap ? f->heap_cap * 2 : 256;
-        struct fake_pending **h = realloc(f->heap, cap * sizeof(*h));
+        /* an array of pointers */
+        struct fake_pending **h =
+            realloc(f->heap, cap * sizeof(struct fake_pending *)); /* NOLINT */
 
         if (h == NULL)
             return -1;
@@ -404,9 +406,9 @@ reject(struct fake_verdict *v, const char *param, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    (void)vsnprintf(v->message, sizeof(v->message), fmt, ap);
     va_end(ap);
-    snprintf(v->param, sizeof(v->param), "%s", param ? param : "");
+    (void)snprintf(v->param, sizeof(v->param), "%s", param ? param : "");
     return -1;
 }
 
@@ -465,7 +467,7 @@ static int check_content(json_t *content,
     size_t j = 0;
     json_t *part = NULL;
 
-    snprintf(param, sizeof(param), "messages.[%zu].content", i);
+    (void)snprintf(param, sizeof(param), "messages.[%zu].content", i);
     if (json_is_string(content))
         return 0;
     if (json_is_null(content) && strcmp(role, "assistant") == 0)
@@ -525,7 +527,7 @@ static int check_messages(json_t *messages, struct fake_verdict *v)
         json_t *content = json_object_get(msg, "content");
         char param[64];
 
-        snprintf(param, sizeof(param), "messages.[%zu].role", i);
+        (void)snprintf(param, sizeof(param), "messages.[%zu].role", i);
         if (!json_is_object(msg))
             return reject(v, "messages",
                           "Invalid type for 'messages[%zu]': expected an "
@@ -623,13 +625,14 @@ static int check_strict(json_t *schema,
                               "supplied and to be an array including every "
                               "key in properties. Missing '%.60s'.",
                               fmt_name, context, key);
-            snprintf(ctx, sizeof(ctx), "%s%s'properties', '%.60s'", context,
-                     context[0] ? ", " : "", key);
+            (void)snprintf(ctx, sizeof(ctx), "%s%s'properties', '%.60s'",
+                           context, context[0] ? ", " : "", key);
             if (check_strict(sub, fmt_name, ctx, depth + 1, v) != 0)
                 return -1;
         }
     }
-    snprintf(ctx, sizeof(ctx), "%s%s'items'", context, context[0] ? ", " : "");
+    (void)snprintf(ctx, sizeof(ctx), "%s%s'items'", context,
+                   context[0] ? ", " : "");
     if (check_strict(json_object_get(schema, "items"), fmt_name, ctx, depth + 1,
                      v) != 0)
         return -1;
@@ -639,8 +642,8 @@ static int check_strict(json_t *schema,
 
         json_array_foreach(json_object_get(schema, lists[l]), i, sub)
         {
-            snprintf(ctx, sizeof(ctx), "%s%s'%s', %zu", context,
-                     context[0] ? ", " : "", lists[l], i);
+            (void)snprintf(ctx, sizeof(ctx), "%s%s'%s', %zu", context,
+                           context[0] ? ", " : "", lists[l], i);
             if (check_strict(sub, fmt_name, ctx, depth + 1, v) != 0)
                 return -1;
         }
@@ -649,8 +652,8 @@ static int check_strict(json_t *schema,
     for (size_t d = 0; d < 2; d++) {
         json_object_foreach(json_object_get(schema, defs[d]), key, sub)
         {
-            snprintf(ctx, sizeof(ctx), "%s%s'%s', '%.60s'", context,
-                     context[0] ? ", " : "", defs[d], key);
+            (void)snprintf(ctx, sizeof(ctx), "%s%s'%s', '%.60s'", context,
+                           context[0] ? ", " : "", defs[d], key);
             if (check_strict(sub, fmt_name, ctx, depth + 1, v) != 0)
                 return -1;
         }
@@ -865,7 +868,7 @@ static json_t *gen_string(json_t *schema, uint64_t h)
         return json_string("user@example.com");
     if (fmt && (strcmp(fmt, "uri") == 0 || strcmp(fmt, "url") == 0))
         return json_string("https://example.com/");
-    snprintf(text, sizeof(text), "%s", words[h % 4]);
+    (void)snprintf(text, sizeof(text), "%s", words[h % 4]);
     n = strlen(text);
     if (max < 0)
         max = 0;
@@ -1042,11 +1045,11 @@ static char *make_content(json_t *root, uint64_t h, bool invalid)
 static void fmt_reset(char *out, size_t n, long ms)
 {
     if (ms < 1000)
-        snprintf(out, n, "%ldms", ms);
+        (void)snprintf(out, n, "%ldms", ms);
     else if (ms % 1000 == 0)
-        snprintf(out, n, "%lds", ms / 1000);
+        (void)snprintf(out, n, "%lds", ms / 1000);
     else
-        snprintf(out, n, "%ld.%03lds", ms / 1000, ms % 1000);
+        (void)snprintf(out, n, "%ld.%03lds", ms / 1000, ms % 1000);
 }
 
 static void error_body(struct fake_pending *p,
@@ -1101,17 +1104,18 @@ static void rule_error(struct fake_pending *p, const struct fake_rule *r)
     if (r->retry_after_ms >= 0) {
         char v[32];
 
-        snprintf(v, sizeof(v), "%ld", r->retry_after_ms);
+        (void)snprintf(v, sizeof(v), "%ld", r->retry_after_ms);
         pending_header(p, "retry-after-ms", v);
         if (r->retry_after_s < 0) {
-            snprintf(v, sizeof(v), "%ld", (r->retry_after_ms + 999) / 1000);
+            (void)snprintf(v, sizeof(v), "%ld",
+                           (r->retry_after_ms + 999) / 1000);
             pending_header(p, "retry-after", v);
         }
     }
     if (r->retry_after_s >= 0) {
         char v[32];
 
-        snprintf(v, sizeof(v), "%ld", r->retry_after_s);
+        (void)snprintf(v, sizeof(v), "%ld", r->retry_after_s);
         pending_header(p, "retry-after", v);
     }
 }
@@ -1144,7 +1148,8 @@ static void completion_body(struct fake *f,
     pthread_mutex_lock(&f->lock);
     seq = ++f->id_seq;
     pthread_mutex_unlock(&f->lock);
-    snprintf(id, sizeof(id), "chatcmpl-fake%016llx", (unsigned long long)seq);
+    (void)snprintf(id, sizeof(id), "chatcmpl-fake%016llx",
+                   (unsigned long long)seq);
     if (r->refusal) {
         msg = json_pack("{s:s, s:n, s:s}", "role", "assistant", "content",
                         "refusal", r->refusal);
@@ -1166,8 +1171,8 @@ static void completion_body(struct fake *f,
         r->truncated ? "length" : "stop", "usage", "prompt_tokens",
         (json_int_t)prompt_tokens, "completion_tokens",
         (json_int_t)completion_tokens, "total_tokens",
-        (json_int_t)(prompt_tokens + completion_tokens), "service_tier",
-        "default", "system_fingerprint", "fp_ccai_fake");
+        (json_int_t)prompt_tokens + (json_int_t)completion_tokens,
+        "service_tier", "default", "system_fingerprint", "fp_ccai_fake");
     free(content);
     p->status = 200;
     p->body = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
@@ -1215,13 +1220,13 @@ static bool ratelimit_headers(struct fake *f,
         rem_req = 0;
     if (rem_tok < 0)
         rem_tok = 0;
-    snprintf(v, sizeof(v), "%ld", lim_req);
+    (void)snprintf(v, sizeof(v), "%ld", lim_req);
     pending_header(p, "x-ratelimit-limit-requests", v);
-    snprintf(v, sizeof(v), "%ld", lim_tok);
+    (void)snprintf(v, sizeof(v), "%ld", lim_tok);
     pending_header(p, "x-ratelimit-limit-tokens", v);
-    snprintf(v, sizeof(v), "%ld", rem_req);
+    (void)snprintf(v, sizeof(v), "%ld", rem_req);
     pending_header(p, "x-ratelimit-remaining-requests", v);
-    snprintf(v, sizeof(v), "%ld", rem_tok);
+    (void)snprintf(v, sizeof(v), "%ld", rem_tok);
     pending_header(p, "x-ratelimit-remaining-tokens", v);
     fmt_reset(v, sizeof(v), reset_ms);
     pending_header(p, "x-ratelimit-reset-requests", v);
@@ -1344,7 +1349,7 @@ static void on_chat(struct http_request *req, void *ctx)
                    "Rate limit reached for requests on the fake "
                    "organisation. Please try again later.",
                    NULL);
-        snprintf(v, sizeof(v), "%ld", reset_ms);
+        (void)snprintf(v, sizeof(v), "%ld", reset_ms);
         pending_header(p, "retry-after-ms", v);
         goto send;
     }
@@ -1460,7 +1465,7 @@ static void on_stats(struct http_request *req, void *ctx)
     for (int s = 0; s <= FAKE_STATUS_MAX; s++) {
         if (f->by_status[s] == 0)
             continue;
-        snprintf(key, sizeof(key), "%d", s == FAKE_CLOSE_STATUS ? 0 : s);
+        (void)snprintf(key, sizeof(key), "%d", s == FAKE_CLOSE_STATUS ? 0 : s);
         json_object_set_new(by, s == FAKE_CLOSE_STATUS ? "closed" : key,
                             json_integer((json_int_t)f->by_status[s]));
     }
@@ -1564,21 +1569,21 @@ static const struct http_route routes[] = {
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ccai-fake-openai [options]\n"
-            "A fake OpenAI Chat Completions server on 127.0.0.1 for tests.\n"
-            "  --port N          listen port (0 = ephemeral; default 0)\n"
-            "  --ready-file PATH write \"url=http://127.0.0.1:PORT/v1\" there "
-            "once listening\n"
-            "  --latency-ms N    answer every completion after N ms\n"
-            "  --jitter-ms N     plus a uniform 0..N ms\n"
-            "  --threads N       HTTP threads (default 2)\n"
-            "  --rpm-limit N     enforce N requests per minute (429s)\n"
-            "  --tpm-limit N     enforce N tokens per minute (429s)\n"
-            "  --no-auth         do not require Authorization: Bearer\n"
-            "  --help, --version\n"
-            "Control API: POST /_control/script, GET /_control/stats,\n"
-            "GET /_control/requests, POST /_control/reset (docs/llm.md).\n");
+    (void)fprintf(
+        out, "usage: ccai-fake-openai [options]\n"
+             "A fake OpenAI Chat Completions server on 127.0.0.1 for tests.\n"
+             "  --port N          listen port (0 = ephemeral; default 0)\n"
+             "  --ready-file PATH write \"url=http://127.0.0.1:PORT/v1\" there "
+             "once listening\n"
+             "  --latency-ms N    answer every completion after N ms\n"
+             "  --jitter-ms N     plus a uniform 0..N ms\n"
+             "  --threads N       HTTP threads (default 2)\n"
+             "  --rpm-limit N     enforce N requests per minute (429s)\n"
+             "  --tpm-limit N     enforce N tokens per minute (429s)\n"
+             "  --no-auth         do not require Authorization: Bearer\n"
+             "  --help, --version\n"
+             "Control API: POST /_control/script, GET /_control/stats,\n"
+             "GET /_control/requests, POST /_control/reset (docs/llm.md).\n");
 }
 
 struct fake_opts {
@@ -1640,7 +1645,7 @@ static int parse_args(int argc, char **argv, struct fake_opts *o)
             usage(stdout);
             return 1;
         case 'V':
-            printf("ccai-fake-openai %s\n", CCAI_VERSION);
+            (void)printf("ccai-fake-openai %s\n", CCAI_VERSION);
             return 1;
         default:
             return -1;
@@ -1654,11 +1659,11 @@ static int write_ready(const char *path, unsigned port)
     char tmp[4096];
     FILE *fp = NULL;
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    (void)snprintf(tmp, sizeof(tmp), "%s.tmp", path);
     fp = fopen(tmp, "w");
     if (fp == NULL)
         return -1;
-    fprintf(fp, "url=http://127.0.0.1:%u/v1\nport=%u\n", port, port);
+    (void)fprintf(fp, "url=http://127.0.0.1:%u/v1\nport=%u\n", port, port);
     if (fclose(fp) != 0)
         return -1;
     return rename(tmp, path);
@@ -1698,6 +1703,42 @@ static void fake_release(struct fake *f)
     pthread_mutex_destroy(&f->lock);
 }
 
+/* Listen on 127.0.0.1 (a free port when --port 0, retrying a lost race);
+ * NULL after printing why. Fills @hc (its port is the bound one). */
+static struct http_server *server_start(struct fake *f,
+                                        const struct fake_opts *o,
+                                        struct http_server_config *hc)
+{
+    struct http_server *srv = NULL;
+    struct ccai_error err;
+
+    ccai_error_clear(&err);
+    memset(hc, 0, sizeof(*hc));
+    hc->service = "fake_openai";
+    hc->bind_addr = "127.0.0.1";
+    hc->max_body = FAKE_MAX_BODY;
+    hc->threads = (unsigned)o->threads;
+    hc->max_connections = 16384;
+    hc->idle_timeout_s = 300;
+    hc->routes = routes;
+    hc->n_routes = sizeof(routes) / sizeof(routes[0]);
+    hc->ctx = f;
+    for (int tries = 0; tries < 20 && srv == NULL; tries++) {
+        long port = o->port ? o->port : free_port();
+
+        ccai_error_clear(&err);
+        if (port <= 0)
+            continue;
+        hc->port = (uint16_t)port;
+        srv = http_server_start(hc, &err);
+        if (o->port)
+            break; /* a fixed port is not retried */
+    }
+    if (srv == NULL)
+        (void)fprintf(stderr, "ccai-fake-openai: %s\n", err.message);
+    return srv;
+}
+
 int main(int argc, char **argv)
 {
     struct fake_opts o = {0,     0,   0, 2, FAKE_DEFAULT_RPM, FAKE_DEFAULT_TPM,
@@ -1705,7 +1746,6 @@ int main(int argc, char **argv)
     struct fake *f = NULL;
     struct http_server *srv = NULL;
     struct http_server_config hc;
-    struct ccai_error err;
     pthread_condattr_t ca;
     pthread_t timer;
     bool timer_started = false;
@@ -1746,34 +1786,12 @@ int main(int argc, char **argv)
         goto out;
     timer_started = true;
 
-    memset(&hc, 0, sizeof(hc));
-    hc.service = "fake_openai";
-    hc.bind_addr = "127.0.0.1";
-    hc.max_body = FAKE_MAX_BODY;
-    hc.threads = (unsigned)o.threads;
-    hc.max_connections = 16384;
-    hc.idle_timeout_s = 300;
-    hc.routes = routes;
-    hc.n_routes = sizeof(routes) / sizeof(routes[0]);
-    hc.ctx = f;
-    for (int tries = 0; tries < 20 && srv == NULL; tries++) {
-        long port = o.port ? o.port : free_port();
-
-        ccai_error_clear(&err);
-        if (port <= 0)
-            continue;
-        hc.port = (uint16_t)port;
-        srv = http_server_start(&hc, &err);
-        if (o.port)
-            break; /* a fixed port is not retried */
-    }
-    if (srv == NULL) {
-        fprintf(stderr, "ccai-fake-openai: %s\n", err.message);
+    srv = server_start(f, &o, &hc);
+    if (srv == NULL)
         goto out;
-    }
     if (o.ready_file && write_ready(o.ready_file, hc.port) != 0) {
-        fprintf(stderr, "ccai-fake-openai: cannot write '%s': %s\n",
-                o.ready_file, strerror(errno));
+        (void)fprintf(stderr, "ccai-fake-openai: cannot write '%s': %s\n",
+                      o.ready_file, strerror(errno));
         goto out;
     }
     ccai_log_emit(CCAI_LOG_WARN, "fake", "listening on 127.0.0.1:%u",
