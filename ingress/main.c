@@ -202,7 +202,8 @@ int main(int argc, char **argv)
     rc = 0;
     LOG_INFO("main", "stopped");
 out:
-    if (rc != 0 && err.status != CCAI_OK)
+    /* a configuration error was already reported on its one stderr line */
+    if (rc != 0 && rc != EXIT_CONFIG && err.status != CCAI_OK)
         LOG_ERROR("main", "cannot start: %s", err.message);
     http_server_stop(srv, 0);
     producer_free(producer);
