@@ -120,7 +120,7 @@ struct admin *admin_start(const char *bind_addr,
     hc.bind_addr = bind_addr;
     hc.port = port;
     hc.max_body = 4096;
-    hc.threads = 1;
+    hc.threads = 2; /* MHD ignores (and warns about) a pool of 1 */
     hc.max_connections = 256;
     hc.idle_timeout_s = 30;
     hc.routes = routes;

@@ -633,9 +633,11 @@ static void on_record(struct worker *w,
         return;
     }
     if (work_parse(wk, &err) != 0) {
-        if (err.field[0])
-            work_dead_letter(wk, "validate", "invalid_event", "%s: %s",
-                             err.field, err.message);
+        /* the message names the first violation's pointer; never text */
+        if (err.n_violations > 1)
+            work_dead_letter(wk, "validate", "invalid_event",
+                             "%s (and %zu more)", err.message,
+                             err.n_violations - 1 + err.n_dropped);
         else
             work_dead_letter(wk, "validate", "invalid_event", "%s",
                              err.message);
