@@ -76,23 +76,44 @@ static char *normalize(const char *s, size_t len)
     return out;
 }
 
+/* " kw " for a keyword into @buf (no allocation: this runs for every
+ * keyword of every turn); 0 when it does not fit or is empty */
+static size_t keyword_norm(const char *kw, char *buf, size_t cap)
+{
+    size_t o = 0;
+    bool space = true;
+
+    if (cap < 4)
+        return 0;
+    buf[o++] = ' ';
+    for (const char *c = kw; *c != '\0'; c++) {
+        unsigned char ch = (unsigned char)*c;
+        if (o + 2 >= cap)
+            return 0;
+        if (is_word_byte(ch)) {
+            buf[o++] =
+                (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : (char)ch;
+            space = false;
+        } else if (!space) {
+            buf[o++] = ' ';
+            space = true;
+        }
+    }
+    if (!space)
+        buf[o++] = ' ';
+    buf[o] = '\0';
+    return o >= 3 ? o : 0;
+}
+
 /* occurrences of the phrase @kw (any case/punctuation) in @norm */
 static unsigned count_phrase(const char *norm, const char *kw)
 {
     char buf[160];
-    char *nk = normalize(kw, strlen(kw));
+    size_t kl = keyword_norm(kw, buf, sizeof(buf));
     unsigned count = 0;
-    size_t kl = 0;
 
-    if (nk == NULL)
+    if (kl == 0)
         return 0;
-    kl = strlen(nk);
-    if (kl < 3 || kl >= sizeof(buf)) {
-        free(nk);
-        return 0;
-    }
-    memcpy(buf, nk, kl + 1);
-    free(nk);
     for (const char *q = strstr(norm, buf); q != NULL;
          q = strstr(q + kl - 1, buf))
         count++;
@@ -133,12 +154,19 @@ static const struct pipeline_word *lookup(const struct pipeline_words *ws,
     return bsearch(tok, ws->v, ws->n, sizeof(*ws->v), word_key_cmp);
 }
 
+static int str_key_cmp(const void *key, const void *elem)
+{
+    const char *const *s = elem;
+
+    return strcmp(key, *s);
+}
+
 static bool is_negator(const struct pipeline_spec *sp, const char *tok)
 {
-    for (size_t k = 0; k < sp->negators.n; k++)
-        if (strcmp(sp->negators.v[k], tok) == 0)
-            return true;
-    return false;
+    if (sp->negators.n == 0)
+        return false;
+    return bsearch(tok, sp->negators.v, sp->negators.n, sizeof(*sp->negators.v),
+                   str_key_cmp) != NULL;
 }
 
 /* accumulate positive/negative evidence of normalised text */

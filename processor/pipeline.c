@@ -121,14 +121,22 @@ static const char *lower_copy(struct loader *ld, const char *s)
     return c;
 }
 
+/* JSON pointers are cut to the error's field size; a cut one still
+ * names the section */
 static void ptr_join(char *out, size_t n, const char *base, const char *key)
 {
-    snprintf(out, n, "%s/%s", base, key);
+    int w = snprintf(out, n, "%s/%s", base, key);
+
+    if (w < 0)
+        out[0] = '\0';
 }
 
 static void ptr_index(char *out, size_t n, const char *base, size_t idx)
 {
-    snprintf(out, n, "%s/%zu", base, idx);
+    int w = snprintf(out, n, "%s/%zu", base, idx);
+
+    if (w < 0)
+        out[0] = '\0';
 }
 
 static int check_keys(struct loader *ld,
@@ -745,6 +753,14 @@ static int load_categories(struct loader *ld, const json_t *root)
     return 0;
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+    const char *const *x = a;
+    const char *const *y = b;
+
+    return strcmp(*x, *y);
+}
+
 static int word_cmp(const void *a, const void *b)
 {
     const struct pipeline_word *x = a;
@@ -833,7 +849,11 @@ static int load_sentiment(struct loader *ld, const json_t *root)
         load_lexicon(ld, s, "negative", 0.0, 10.0, &sp->negative) != 0 ||
         load_lexicon(ld, s, "intensifiers", 0.0, 5.0, &sp->intensifiers))
         return -1;
-    return need_words(ld, s, "negators", "/sentiment", true, &sp->negators);
+    if (need_words(ld, s, "negators", "/sentiment", true, &sp->negators))
+        return -1;
+    /* sorted, so the analyzer can bsearch them */
+    qsort(sp->negators.v, sp->negators.n, sizeof(*sp->negators.v), str_cmp);
+    return 0;
 }
 
 static int load_summary(struct loader *ld, const json_t *root)

@@ -134,7 +134,7 @@ struct pipeline_spec {
     struct pipeline_words positive;     /* weights > 0 */
     struct pipeline_words negative;     /* weights > 0, subtracted */
     struct pipeline_words intensifiers; /* multipliers */
-    struct pipeline_strs negators;
+    struct pipeline_strs negators;      /* sorted (strcmp) */
     int negation_window; /* tokens before a word that can negate it */
     double neutral_band; /* |score| below this is neutral */
     /* summary cues */
