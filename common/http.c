@@ -183,7 +183,7 @@ static struct http_request *request_new(struct http_server *srv,
     pthread_mutex_init(&req->lock, NULL);
     req->start_ns = now_ns();
     req->method = method_parse(method);
-    snprintf(req->path, sizeof(req->path), "%s", url);
+    (void)snprintf(req->path, sizeof(req->path), "%s", url);
     if (strlen(url) >= sizeof(req->path))
         req->early = CCAI_E_NOT_FOUND;
     ccai_buf_init(&req->body, srv->cfg.max_body);
@@ -229,10 +229,10 @@ static void count_request(struct http_request *req)
 
     if (m == NULL)
         return;
-    snprintf(family, sizeof(family), "ccai_%s_http_requests_total",
-             req->srv->cfg.service);
-    snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"",
-             req->route ? req->route->name : "unmatched", req->status);
+    (void)snprintf(family, sizeof(family), "ccai_%s_http_requests_total",
+                   req->srv->cfg.service);
+    (void)snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"",
+                   req->route ? req->route->name : "unmatched", req->status);
     ccai_counter_add(
         ccai_metrics_counter(m, family, "HTTP requests answered", labels), 1);
     ccai_histogram_observe(req->srv->latency,
@@ -349,8 +349,8 @@ json_t *http_problem_json(const char *service, const struct ccai_error *err)
     json_t *root = NULL;
     json_t *errors = NULL;
 
-    snprintf(type, sizeof(type), "urn:ccai:problem:%s",
-             ccai_status_name(err->status));
+    (void)snprintf(type, sizeof(type), "urn:ccai:problem:%s",
+                   ccai_status_name(err->status));
     root = json_pack(
         "{s:s, s:s, s:i, s:s}", "type", type, "title",
         status_title(err->status), "status", ccai_status_http(err->status),
@@ -560,7 +560,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     size_t len = 0;
 
     (void)cls;
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     len = strlen(msg);
     while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == '\r'))
         msg[--len] = '\0';
@@ -589,8 +589,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
         free(srv);
         return NULL;
     }
-    snprintf(family, sizeof(family), "ccai_%s_http_request_duration_seconds",
-             cfg->service);
+    (void)snprintf(family, sizeof(family),
+                   "ccai_%s_http_request_duration_seconds", cfg->service);
     srv->latency = ccai_metrics_histogram(
         cfg->metrics, family, "HTTP request latency from first byte to answer",
         NULL, ccai_latency_buckets, ccai_latency_buckets_n);
@@ -648,7 +648,7 @@ uint16_t http_server_port(const struct http_server *srv)
 
 void http_server_stop(struct http_server *srv, long grace_ms)
 {
-    struct timespec ts = {0, 10 * 1000 * 1000};
+    struct timespec ts = {0, 10L * 1000 * 1000};
     long waited = 0;
 
     if (srv == NULL)

@@ -30,7 +30,7 @@ static void compress(uint32_t h[8], const uint8_t block[64])
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
     uint32_t e = h[4], f = h[5], g = h[6], k = h[7];
 
-    for (unsigned i = 0; i < 16; i++)
+    for (size_t i = 0; i < 16; i++)
         w[i] = (uint32_t)block[4 * i] << 24 | (uint32_t)block[4 * i + 1] << 16 |
                (uint32_t)block[4 * i + 2] << 8 | (uint32_t)block[4 * i + 3];
     for (unsigned i = 16; i < 64; i++) {
@@ -113,7 +113,7 @@ void ccai_sha256_final(struct ccai_sha256 *ctx, uint8_t out[CCAI_SHA256_LEN])
     for (unsigned i = 0; i < 8; i++)
         ctx->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
     compress(ctx->h, ctx->block);
-    for (unsigned i = 0; i < 8; i++) {
+    for (size_t i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(ctx->h[i] >> 24);
         out[4 * i + 1] = (uint8_t)(ctx->h[i] >> 16);
         out[4 * i + 2] = (uint8_t)(ctx->h[i] >> 8);
@@ -135,7 +135,7 @@ void ccai_sha256_hex(const uint8_t digest[CCAI_SHA256_LEN], char hex[65])
 {
     static const char digits[] = "0123456789abcdef";
 
-    for (unsigned i = 0; i < CCAI_SHA256_LEN; i++) {
+    for (size_t i = 0; i < CCAI_SHA256_LEN; i++) {
         hex[2 * i] = digits[digest[i] >> 4];
         hex[2 * i + 1] = digits[digest[i] & 0xf];
     }
@@ -155,9 +155,9 @@ static int hex_value(char c)
 
 int ccai_sha256_from_hex(const char *hex, uint8_t digest[CCAI_SHA256_LEN])
 {
-    if (strlen(hex) != 2 * CCAI_SHA256_LEN)
+    if (strlen(hex) != (size_t)2 * CCAI_SHA256_LEN)
         return -1;
-    for (unsigned i = 0; i < CCAI_SHA256_LEN; i++) {
+    for (size_t i = 0; i < CCAI_SHA256_LEN; i++) {
         int hi = hex_value(hex[2 * i]);
         int lo = hex_value(hex[2 * i + 1]);
 

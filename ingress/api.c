@@ -103,7 +103,8 @@ static void answer_single(struct submit *sub)
                              r->status == CCAI_E_UNAVAILABLE ? retry_1 : NULL);
         return;
     }
-    snprintf(location, sizeof(location), "/api/v1/events/%s", sub->ev.event_id);
+    (void)snprintf(location, sizeof(location), "/api/v1/events/%s",
+                   sub->ev.event_id);
     root = json_pack("{s:s, s:s, s:s, s:i, s:I}", "event_id", sub->ev.event_id,
                      "contact_id", sub->ev.contact_id, "status", "accepted",
                      "partition", (int)r->partition, "offset",
@@ -277,15 +278,16 @@ admit(struct api *api, struct http_request *req, char tenant[AUTH_TENANT_MAX])
             http_respond_problem(req, &err, www);
             return -1;
         }
-        snprintf(tenant, AUTH_TENANT_MAX, "%s", api->auth->keys[idx].tenant);
+        (void)snprintf(tenant, AUTH_TENANT_MAX, "%s",
+                       api->auth->keys[idx].tenant);
     } else {
-        snprintf(tenant, AUTH_TENANT_MAX, "%s", AUTH_TENANT_NONE);
+        (void)snprintf(tenant, AUTH_TENANT_MAX, "%s", AUTH_TENANT_NONE);
     }
     if (!ratelimit_take(api->rl, (size_t)idx, 1.0, ccai_mono_ms(), &retry)) {
         char secs[24];
         const char *hdrs[3] = {"Retry-After", secs, NULL};
 
-        snprintf(secs, sizeof(secs), "%ld", retry);
+        (void)snprintf(secs, sizeof(secs), "%ld", retry);
         count(api->rate_limited);
         ccai_error_set(&err, CCAI_E_RATE_LIMITED, "",
                        "rate limit of %ld requests/s exceeded; retry in %ld s",
@@ -476,7 +478,7 @@ static void on_ready(struct http_request *req, void *ctx)
         return;
     }
     if (api->producer == NULL)
-        snprintf(why, sizeof(why), "producer not started");
+        (void)snprintf(why, sizeof(why), "producer not started");
     http_respond_error(req, CCAI_E_UNAVAILABLE, "not ready: %s", why);
 }
 

@@ -65,7 +65,7 @@ static int parse_entry(const char *entry,
     if (slen > 7 && strncasecmp(secret, "sha256:", 7) == 0) {
         char hex[2 * CCAI_SHA256_LEN + 1];
 
-        if (slen - 7 != 2 * CCAI_SHA256_LEN)
+        if (slen - 7 != (size_t)2 * CCAI_SHA256_LEN)
             return ccai_error_set(err, CCAI_E_CONFIG, "INGRESS_API_KEYS",
                                   "INGRESS_API_KEYS: entry %zu: sha256 "
                                   "digest must be 64 hex digits",

@@ -23,7 +23,7 @@ static const struct env_spec specs[] = {
      F(rate_limit_rps), NULL},
     {"INGRESS_RATE_LIMIT_BURST", ENV_LONG, "0", 0, 10000000, false,
      F(rate_limit_burst), NULL},
-    {"INGRESS_RESULTS_WINDOW_S", ENV_LONG, "900", 1, 7 * 24 * 3600, false,
+    {"INGRESS_RESULTS_WINDOW_S", ENV_LONG, "900", 1, 7L * 24 * 3600, false,
      F(results_window_s), NULL},
     {"TOPIC_EVENTS", ENV_STR, "contact-events", 0, INGRESS_TOPIC_MAX, false,
      F(topic_events), NULL},

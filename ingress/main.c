@@ -105,19 +105,9 @@ static void graceful_stop(struct http_server *srv,
     producer_free(producer);
 }
 
-int main(int argc, char **argv)
+/* --help, --version, --healthcheck: returns an exit status, or -1 to run. */
+static int handle_options(int argc, char **argv)
 {
-    struct ingress_config cfg;
-    struct ccai_error err;
-    struct ccai_metrics *metrics = NULL;
-    struct api *api = NULL;
-    struct producer *producer = NULL;
-    struct http_server *srv = NULL;
-    struct producer_config pcfg;
-    struct http_server_config hcfg;
-    size_t n_routes = 0;
-    int rc = 1;
-
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage();
@@ -129,14 +119,84 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--healthcheck") == 0)
             return healthcheck();
-        fprintf(stderr, "ccai-ingress: unknown option '%s' (try --help)\n",
-                argv[i]);
+        (void)fprintf(stderr,
+                      "ccai-ingress: unknown option '%s' (try --help)\n",
+                      argv[i]);
         return EXIT_CONFIG;
     }
+    return -1;
+}
+
+static struct producer *start_producer(const struct ingress_config *cfg,
+                                       struct api *api,
+                                       struct ccai_metrics *metrics,
+                                       struct ccai_error *err)
+{
+    struct producer_config pcfg;
+
+    memset(&pcfg, 0, sizeof(pcfg));
+    pcfg.topic = cfg->topic_events;
+    pcfg.timeout_ms = cfg->produce_timeout_ms;
+    pcfg.queue_max_messages = cfg->queue_max_messages;
+    pcfg.queue_max_kbytes = cfg->queue_max_kbytes;
+    pcfg.ready_interval_ms = cfg->ready_interval_ms;
+    pcfg.on_done = api_on_delivery;
+    pcfg.ctx = api;
+    pcfg.metrics = metrics;
+    return producer_new(&pcfg, err);
+}
+
+static struct http_server *start_http(const struct ingress_config *cfg,
+                                      struct api *api,
+                                      struct ccai_metrics *metrics,
+                                      struct ccai_error *err)
+{
+    struct http_server_config hcfg;
+    struct http_server *srv = NULL;
+    size_t n_routes = 0;
+    char fields[512];
+    char bootstrap[384];
+
+    memset(&hcfg, 0, sizeof(hcfg));
+    hcfg.service = "ingress";
+    hcfg.bind_addr = cfg->bind_addr;
+    hcfg.port = (uint16_t)cfg->port;
+    hcfg.max_body = (size_t)cfg->max_body_bytes;
+    hcfg.threads = (unsigned)cfg->threads;
+    hcfg.max_connections = (unsigned)cfg->max_connections;
+    hcfg.routes = api_routes(&n_routes);
+    hcfg.n_routes = n_routes;
+    hcfg.ctx = api;
+    hcfg.metrics = metrics;
+    srv = http_server_start(&hcfg, err);
+    if (srv == NULL)
+        return NULL;
+    ccai_log_json_escape(ccai_kafka_bootstrap(NULL), bootstrap,
+                         sizeof(bootstrap));
+    (void)snprintf(fields, sizeof(fields), "\"port\":%u,\"bootstrap\":\"%s\"",
+                   (unsigned)http_server_port(srv), bootstrap);
+    ccai_log_emitf(CCAI_LOG_INFO, "main", fields, "listening on %s:%u",
+                   cfg->bind_addr, (unsigned)http_server_port(srv));
+    return srv;
+}
+
+int main(int argc, char **argv)
+{
+    struct ingress_config cfg;
+    struct ccai_error err;
+    struct ccai_metrics *metrics = NULL;
+    struct api *api = NULL;
+    struct producer *producer = NULL;
+    struct http_server *srv = NULL;
+    int rc = handle_options(argc, argv);
+
+    if (rc >= 0)
+        return rc;
+    rc = 1;
     ccai_error_clear(&err);
     ccai_log_init("ingress", CCAI_LOG_INFO);
     if (ingress_config_load(&cfg, &err) != 0) {
-        fprintf(stderr, "ccai-ingress: %s\n", err.message);
+        (void)fprintf(stderr, "ccai-ingress: %s\n", err.message);
         return EXIT_CONFIG;
     }
     ccai_log_init("ingress", cfg.log_level);
@@ -149,51 +209,18 @@ int main(int argc, char **argv)
     api = api_new(&cfg, metrics, &err);
     if (metrics == NULL || api == NULL)
         goto out;
-
-    memset(&pcfg, 0, sizeof(pcfg));
-    pcfg.topic = cfg.topic_events;
-    pcfg.timeout_ms = cfg.produce_timeout_ms;
-    pcfg.queue_max_messages = cfg.queue_max_messages;
-    pcfg.queue_max_kbytes = cfg.queue_max_kbytes;
-    pcfg.ready_interval_ms = cfg.ready_interval_ms;
-    pcfg.on_done = api_on_delivery;
-    pcfg.ctx = api;
-    pcfg.metrics = metrics;
-    producer = producer_new(&pcfg, &err);
+    producer = start_producer(&cfg, api, metrics, &err);
     if (producer == NULL) {
         if (err.status == CCAI_E_CONFIG) {
-            fprintf(stderr, "ccai-ingress: %s\n", err.message);
+            (void)fprintf(stderr, "ccai-ingress: %s\n", err.message);
             rc = EXIT_CONFIG;
         }
         goto out;
     }
     api_set_producer(api, producer);
-
-    memset(&hcfg, 0, sizeof(hcfg));
-    hcfg.service = "ingress";
-    hcfg.bind_addr = cfg.bind_addr;
-    hcfg.port = (uint16_t)cfg.port;
-    hcfg.max_body = (size_t)cfg.max_body_bytes;
-    hcfg.threads = (unsigned)cfg.threads;
-    hcfg.max_connections = (unsigned)cfg.max_connections;
-    hcfg.routes = api_routes(&n_routes);
-    hcfg.n_routes = n_routes;
-    hcfg.ctx = api;
-    hcfg.metrics = metrics;
-    srv = http_server_start(&hcfg, &err);
+    srv = start_http(&cfg, api, metrics, &err);
     if (srv == NULL)
         goto out;
-    {
-        char fields[512];
-        char bootstrap[384];
-
-        ccai_log_json_escape(ccai_kafka_bootstrap(NULL), bootstrap,
-                             sizeof(bootstrap));
-        snprintf(fields, sizeof(fields), "\"port\":%u,\"bootstrap\":\"%s\"",
-                 (unsigned)http_server_port(srv), bootstrap);
-        ccai_log_emitf(CCAI_LOG_INFO, "main", fields, "listening on %s:%u",
-                       cfg.bind_addr, (unsigned)http_server_port(srv));
-    }
     while (!ccai_shutdown_requested())
         ccai_shutdown_sleep_ms(1000);
     graceful_stop(srv, api, producer, cfg.shutdown_grace_ms);

@@ -150,9 +150,9 @@ static int handle_new(struct producer *p,
     rd_kafka_t *rk = NULL;
     rd_kafka_topic_t *rkt = NULL;
 
-    snprintf(timeout, sizeof(timeout), "%ld", p->cfg.timeout_ms);
-    snprintf(qmsgs, sizeof(qmsgs), "%ld", p->cfg.queue_max_messages);
-    snprintf(qkb, sizeof(qkb), "%ld", p->cfg.queue_max_kbytes);
+    (void)snprintf(timeout, sizeof(timeout), "%ld", p->cfg.timeout_ms);
+    (void)snprintf(qmsgs, sizeof(qmsgs), "%ld", p->cfg.queue_max_messages);
+    (void)snprintf(qkb, sizeof(qkb), "%ld", p->cfg.queue_max_kbytes);
     conf = ccai_kafka_conf_new(defaults, p->cfg.envp, err);
     if (conf == NULL)
         return -1;
@@ -270,7 +270,7 @@ static void *poll_main(void *arg)
         if (atomic_load(&p->fatal)) {
             rebuild(p);
             if (atomic_load(&p->fatal)) {
-                struct timespec ts = {0, 200 * 1000 * 1000};
+                struct timespec ts = {0, 200L * 1000 * 1000};
                 nanosleep(&ts, NULL);
             }
         }
@@ -405,7 +405,7 @@ bool producer_is_ready(struct producer *p, char *why, size_t n)
     if (atomic_load(&p->fatal))
         state = READY_FATAL;
     if (why && n)
-        snprintf(why, n, "%s", ready_reason[state]);
+        (void)snprintf(why, n, "%s", ready_reason[state]);
     return state == READY_OK;
 }
 
@@ -416,7 +416,7 @@ long producer_outstanding(const struct producer *p)
 
 int producer_flush(struct producer *p, long timeout_ms)
 {
-    struct timespec ts = {0, 10 * 1000 * 1000};
+    struct timespec ts = {0, 10L * 1000 * 1000};
     int64_t deadline = ccai_mono_ms() + timeout_ms;
 
     /* the poll thread serves the reports; just wait for them */

@@ -133,7 +133,7 @@ static int add_item(struct request_batch *batch,
                               REQUEST_BATCH_MAX);
     item = &batch->items[batch->n];
     memset(item, 0, sizeof(*item));
-    snprintf(prefix, sizeof(prefix), "/%zu", batch->n);
+    (void)snprintf(prefix, sizeof(prefix), "/%zu", batch->n);
     batch->n++;
     ierr = calloc(1, sizeof(*ierr));
     if (ierr == NULL)
@@ -235,14 +235,15 @@ static int parse_ndjson(const char *body,
                                       REQUEST_BATCH_MAX);
             if (json_limits_check_depth(p, llen, CONTACT_EVENT_MAX_DEPTH) !=
                 0) {
-                snprintf(why, sizeof(why), "JSON nested deeper than %d levels",
-                         CONTACT_EVENT_MAX_DEPTH);
+                (void)snprintf(why, sizeof(why),
+                               "JSON nested deeper than %d levels",
+                               CONTACT_EVENT_MAX_DEPTH);
                 rc = add_item(batch, NULL, BODY_JSON, why, err);
             } else {
                 root = json_loadb(p, llen, JSON_REJECT_DUPLICATES, &jerr);
                 if (root == NULL) {
-                    snprintf(why, sizeof(why), "line is not valid JSON: %s",
-                             jerr.text);
+                    (void)snprintf(why, sizeof(why),
+                                   "line is not valid JSON: %s", jerr.text);
                     rc = add_item(batch, NULL, BODY_JSON, why, err);
                 } else {
                     rc = add_item(batch, root, BODY_JSON, NULL, err);
@@ -331,8 +332,8 @@ void request_kafka_headers(const struct contact_event *ev,
                            struct request_headers *hdr)
 {
     hdr->n = 0;
-    snprintf(hdr->ce_source, sizeof(hdr->ce_source), "/ccai/ingress/%s",
-             tenant);
+    (void)snprintf(hdr->ce_source, sizeof(hdr->ce_source), "/ccai/ingress/%s",
+                   tenant);
     header_add(hdr, "content-type", "application/json");
     header_add(hdr, "ce_specversion", "1.0");
     header_add(hdr, "ce_id", ev->event_id);
