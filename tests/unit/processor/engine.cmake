@@ -26,3 +26,9 @@ add_test(NAME openai_request_spec
           --spec ${CCAI_OPENAI_SPEC}
           --result-schema ${PROJECT_SOURCE_DIR}/proto/schemas/analysis_result.v1.json)
 set_tests_properties(openai_request_spec PROPERTIES LABELS unit TIMEOUT 300)
+
+# throughput figures (not a test)
+add_executable(bench_engine ${CMAKE_CURRENT_LIST_DIR}/bench_engine.c)
+target_link_libraries(bench_engine PRIVATE processor_core ccai_warnings)
+set_target_properties(bench_engine PROPERTIES
+  RUNTIME_OUTPUT_DIRECTORY ${PROJECT_BINARY_DIR}/tests)
