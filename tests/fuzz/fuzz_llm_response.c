@@ -6,6 +6,8 @@
 
 #include "llm_output.h"
 
+#include "banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,6 +8,8 @@
 #include "pipeline.h"
 #include "prompt.h"
 
+#include "banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,6 +8,8 @@
 
 #include "redact.h"
 
+#include "banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static unsigned count_token(const char *s, const char *tok)

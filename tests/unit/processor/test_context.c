@@ -15,6 +15,8 @@
 
 #include "context.h"
 
+#include "banned.h"
+
 static struct context *make(
     unsigned contacts, unsigned turns, size_t chars, unsigned earlier, long ttl)
 {

@@ -12,6 +12,8 @@
 
 #include "dedupe.h"
 
+#include "banned.h"
+
 static void test_hit_miss_and_replace(void **state)
 {
     struct dedupe *d = dedupe_new(10, 0);

@@ -17,6 +17,8 @@
 
 #include "engine.h"
 
+#include "banned.h"
+
 #define CARD "4111 1111 1111 1111"
 
 struct fixture {

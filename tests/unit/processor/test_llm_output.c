@@ -13,6 +13,8 @@
 
 #include "llm_output.h"
 
+#include "banned.h"
+
 static const char valid_analysis[] =
     "{\"sentiment\":{\"label\":\"negative\",\"score\":-0.7,"
     "\"by_participant\":{\"customer\":{\"label\":\"negative\",\"score\":-0.8},"

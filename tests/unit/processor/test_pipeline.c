@@ -17,6 +17,8 @@
 
 #include "pipeline.h"
 
+#include "banned.h"
+
 static struct pipeline *load(const char *text, struct ccai_error *err)
 {
     ccai_error_clear(err);

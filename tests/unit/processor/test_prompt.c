@@ -15,6 +15,8 @@
 
 #include "prompt.h"
 
+#include "banned.h"
+
 #define TURN(r, t)                                              \
     {                                                           \
         .role = (char *)(r), .text = (char *)(t), .sequence = 3 \

@@ -13,6 +13,8 @@
 
 #include "redact.h"
 
+#include "banned.h"
+
 static char *red(const char *in, struct redact_counts *c)
 {
     char *out = redact_text(in, strlen(in), c, NULL);

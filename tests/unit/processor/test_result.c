@@ -13,6 +13,8 @@
 
 #include "result.h"
 
+#include "banned.h"
+
 static const char *const keys[] = {
     "schema_version", "event_id", "contact_id", "tenant_id", "event_type",
     "result_kind",    "status",   "analysis",   "context",   "pii",
