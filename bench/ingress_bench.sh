@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# ingress_bench.sh - throughput and latency of ccai-ingress against its
+# ceiling (bench/bare_server.c, the same MHD thread model answering 202
+# with no work), with ccai-devbroker as the broker. For each connection
+# count: wrk posts ~430-byte message.received events for DURATION seconds
+# to the ingress, then to the bare server; the 202s are counted in wrk's
+# Lua response hook and compared with the records that landed in
+# contact-events. Prints a table; exits 1 on a lost acknowledged event.
+#
+# usage: bench/ingress_bench.sh [DURATION_S] [CONNECTIONS...]
+#   env: CCAI_BIN_DIR (build/bin), BENCH_BIN_DIR (build-bench/bin),
+#        WRK_THREADS (2), INGRESS_THREADS (2), KEEP_LOGS=1
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+duration=${1:-${DURATION:-10}}
+shift || true
+conns=("$@")
+[ ${#conns[@]} -gt 0 ] || conns=(64 256)
+bin_dir=${CCAI_BIN_DIR:-$root/build/bin}
+bench_bin=${BENCH_BIN_DIR:-$root/build-bench/bin}
+wrk_threads=${WRK_THREADS:-2}
+lua=$here/ingress_events.lua
+topic=${TOPIC_EVENTS:-contact-events}
+
+for tool in wrk kcat python3; do
+    command -v "$tool" >/dev/null || { echo "ingress_bench: $tool is required" >&2; exit 2; }
+done
+for b in "$bin_dir/ccai-devbroker" "$bin_dir/ccai-ingress" "$bench_bin/ccai-bare-server"; do
+    [ -x "$b" ] || { echo "ingress_bench: $b not built" >&2; exit 2; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ccai-bench-XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
+    local deadline=$((SECONDS + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ $SECONDS -lt $deadline ] || return 1
+        sleep 0.1
+    done
+}
+
+topic_count() { # records in the events topic (read to the end)
+    kcat -b "$bootstrap" -C -t "$topic" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l
+}
+
+# dev broker
+"$bin_dir/ccai-devbroker" --port 0 --ready-file "$work/db.ready" \
+    >"$work/devbroker.log" 2>&1 &
+pids+=($!)
+wait_for 30 grep -q '^bootstrap=' "$work/db.ready" || { echo "devbroker did not start" >&2; exit 1; }
+bootstrap=$(sed -n 's/^bootstrap=//p' "$work/db.ready")
+
+# ingress
+ingress_port=$(free_port)
+PORT=$ingress_port INGRESS_BIND=127.0.0.1 INGRESS_AUTH=none LOG_LEVEL=warn \
+    KAFKA_BOOTSTRAP_SERVERS=$bootstrap INGRESS_THREADS=${INGRESS_THREADS:-2} \
+    "$bin_dir/ccai-ingress" >"$work/ingress.log" 2>&1 &
+ingress_pid=$!
+pids+=($ingress_pid)
+wait_for 30 curl -fsS "http://127.0.0.1:$ingress_port/api/v1/ready" || {
+    echo "ingress not ready" >&2; tail -20 "$work/ingress.log" >&2; exit 1; }
+
+# bare server (the ceiling)
+"$bench_bin/ccai-bare-server" --port 0 --threads "${INGRESS_THREADS:-2}" \
+    --ready-file "$work/bare.ready" >"$work/bare.log" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q '^port=' "$work/bare.ready" || { echo "bare server did not start" >&2; exit 1; }
+bare_port=$(sed -n 's/^port=//p' "$work/bare.ready")
+
+run_wrk() { # run_wrk URL CONNECTIONS OUTFILE
+    wrk -t "$wrk_threads" -c "$2" -d "${duration}s" --timeout 10s --latency \
+        -s "$lua" "$1" >"$3" 2>&1
+}
+
+field() { sed -n "s/^$1=//p" "$2"; }
+
+# warm-up (connections, producer, topic metadata); its records are counted
+# out of the per-run figures by taking the topic count before each run
+run_wrk "http://127.0.0.1:$ingress_port" 8 "$work/warmup.out" || true
+
+status=0
+rows=()
+for c in "${conns[@]}"; do
+    before=$(topic_count)
+    run_wrk "http://127.0.0.1:$ingress_port" "$c" "$work/ingress.$c.out"
+    sleep 2 # let requests that wrk abandoned at the end finish producing
+    after=$(topic_count)
+    run_wrk "http://127.0.0.1:$bare_port" "$c" "$work/bare.$c.out"
+
+    i=$work/ingress.$c.out b=$work/bare.$c.out
+    n202=$(field BENCH_202 "$i"); nother=$(field BENCH_OTHER "$i")
+    irps=$(field BENCH_RPS "$i"); brps=$(field BENCH_RPS "$b")
+    p50=$(field BENCH_P50_US "$i"); p99=$(field BENCH_P99_US "$i")
+    landed=$((after - before))
+    rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$ingress_pid/status")
+    ratio=$(python3 -c "print(f'{$irps / $brps * 100:.0f}%')")
+    check=ok
+    if [ "$landed" -lt "$n202" ]; then
+        check="LOST $((n202 - landed))"
+        status=1
+    elif [ "$landed" -gt $((n202 + nother + c)) ]; then
+        check="EXTRA $((landed - n202))"
+        status=1
+    elif [ "$landed" -gt "$n202" ]; then
+        # requests in flight when wrk stopped: produced, answer never read
+        check="ok (+$((landed - n202)) in flight at stop)"
+    fi
+    rows+=("$(printf '%5s | %9.0f | %9.0f | %5s | %7.2f ms | %7.2f ms | %6.1f MB | %8s | %8s | %s' \
+        "$c" "$irps" "$brps" "$ratio" \
+        "$(python3 -c "print($p50/1000)")" "$(python3 -c "print($p99/1000)")" \
+        "$(python3 -c "print($rss_kb/1024)")" "$n202" "$landed" "$check")")
+    if [ "$nother" -gt 0 ]; then
+        echo "note: $nother non-202 answers at $c connections" >&2
+    fi
+done
+
+echo
+echo "ingress benchmark: ${duration}s per run, wrk -t$wrk_threads, $(nproc) CPUs, body $(wc -c <"$lua" >/dev/null; echo '~430') bytes"
+printf '%5s | %9s | %9s | %5s | %10s | %10s | %9s | %8s | %8s | %s\n' \
+    conns "ingress/s" "bare/s" ratio p50 p99 "RSS(HWM)" "202s" "topic" check
+for r in "${rows[@]}"; do echo "$r"; done
+if [ $status -ne 0 ]; then
+    echo "FAIL: acknowledged events and topic records disagree" >&2
+fi
+exit $status
