@@ -36,6 +36,9 @@ struct http_server {
     atomic_uint in_flight; /* requests between first callback and done */
     atomic_bool quiesced;
     struct ccai_histogram *latency;
+    /* requests_total series by route (n_routes = unmatched) and code slot,
+     * filled on first use so /metrics only lists what happened */
+    _Atomic(struct ccai_counter *) *counters;
 };
 
 enum req_state {
@@ -221,20 +224,50 @@ static enum MHD_Result queue_stored(struct http_request *req)
     return rc;
 }
 
+static const int counted_codes[] = {200, 202, 400, 401, 403, 404, 405, 409,
+                                    413, 415, 429, 500, 501, 503, 504};
+#define N_COUNTED_CODES (sizeof(counted_codes) / sizeof(counted_codes[0]))
+
+/* The cache slot of (@req's route, @req's status), or NULL. */
+static _Atomic(struct ccai_counter *) *counter_slot(struct http_request *req)
+{
+    struct http_server *srv = req->srv;
+    size_t route = srv->cfg.n_routes;
+
+    if (srv->counters == NULL)
+        return NULL;
+    if (req->route)
+        route = (size_t)(req->route - srv->cfg.routes);
+    for (size_t i = 0; i < N_COUNTED_CODES; i++)
+        if (counted_codes[i] == req->status)
+            return &srv->counters[route * N_COUNTED_CODES + i];
+    return NULL;
+}
+
 static void count_request(struct http_request *req)
 {
     struct ccai_metrics *m = req->srv->cfg.metrics;
+    _Atomic(struct ccai_counter *) *slot = NULL;
+    struct ccai_counter *c = NULL;
     char labels[160];
     char family[96];
 
     if (m == NULL)
         return;
-    (void)snprintf(family, sizeof(family), "ccai_%s_http_requests_total",
-                   req->srv->cfg.service);
-    (void)snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"",
-                   req->route ? req->route->name : "unmatched", req->status);
-    ccai_counter_add(
-        ccai_metrics_counter(m, family, "HTTP requests answered", labels), 1);
+    slot = counter_slot(req);
+    if (slot)
+        c = atomic_load(slot);
+    if (c == NULL) {
+        (void)snprintf(family, sizeof(family), "ccai_%s_http_requests_total",
+                       req->srv->cfg.service);
+        (void)snprintf(labels, sizeof(labels), "route=\"%s\",code=\"%d\"",
+                       req->route ? req->route->name : "unmatched",
+                       req->status);
+        c = ccai_metrics_counter(m, family, "HTTP requests answered", labels);
+        if (slot)
+            atomic_store(slot, c); /* the registry returns the same series */
+    }
+    ccai_counter_add(c, 1);
     ccai_histogram_observe(req->srv->latency,
                            (double)(now_ns() - req->start_ns) / 1e9);
 }
@@ -579,6 +612,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
         return NULL;
     }
     srv->cfg = *cfg;
+    srv->counters =
+        calloc((cfg->n_routes + 1) * N_COUNTED_CODES, sizeof(*srv->counters));
     memset(&addr, 0, sizeof(addr));
     addr.sin_family = AF_INET;
     addr.sin_port = htons(cfg->port);
@@ -586,6 +621,7 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
                   &addr.sin_addr) != 1) {
         ccai_error_set(err, CCAI_E_CONFIG, "", "bad bind address '%s'",
                        cfg->bind_addr);
+        free(srv->counters);
         free(srv);
         return NULL;
     }
@@ -611,6 +647,7 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
         ccai_error_set(err, CCAI_E_IO, "", "cannot listen on %s:%u",
                        cfg->bind_addr ? cfg->bind_addr : "0.0.0.0",
                        (unsigned)cfg->port);
+        free(srv->counters);
         free(srv);
         return NULL;
     }
@@ -664,6 +701,7 @@ void http_server_stop(struct http_server *srv, long grace_ms)
     for (; waited < grace_ms && http_server_active(srv) > 0; waited += 10)
         nanosleep(&ts, NULL);
     MHD_stop_daemon(srv->daemon);
+    free(srv->counters);
     free(srv);
 }
 

@@ -99,8 +99,19 @@ static void answer_single(struct submit *sub)
     json_t *root = NULL;
 
     if (r->status != CCAI_OK) {
-        http_respond_problem(sub->req, r->err,
-                             r->status == CCAI_E_UNAVAILABLE ? retry_1 : NULL);
+        const char *const *retry =
+            r->status == CCAI_E_UNAVAILABLE ? retry_1 : NULL;
+
+        if (r->err != NULL) {
+            http_respond_problem(sub->req, r->err, retry);
+        } else {
+            /* the detailed error could not be allocated */
+            struct ccai_error err;
+
+            ccai_error_clear(&err);
+            ccai_error_set(&err, r->status, "", "event not accepted");
+            http_respond_problem(sub->req, &err, retry);
+        }
         return;
     }
     (void)snprintf(location, sizeof(location), "/api/v1/events/%s",

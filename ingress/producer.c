@@ -44,18 +44,24 @@ static const char *const ready_reason[] = {
 
 struct producer {
     struct producer_config cfg;
-    pthread_mutex_t lock; /* guards rk/rkt swaps */
+    pthread_mutex_t lock; /* senders and swaps of rk/rkt */
+    /* the readiness thread holds it (read) while it uses rk; a swap takes
+     * it (write), so the old handle is never destroyed under a check */
+    pthread_rwlock_t handle_lock;
     rd_kafka_t *rk;
     rd_kafka_topic_t *rkt;
     pthread_t thread;
     bool thread_started;
+    pthread_t ready_thread;
+    bool ready_thread_started;
+    atomic_bool recheck; /* ask the readiness thread to check now */
     atomic_bool stop;
     atomic_bool fatal;
     atomic_int ready;        /* enum ready_state */
     atomic_long outstanding; /* sent, not reported */
     atomic_ulong rebuilds;
-    int64_t last_ok_ms;    /* poll thread only */
-    int64_t next_check_ms; /* poll thread only */
+    int64_t last_ok_ms;    /* readiness thread only */
+    int64_t next_check_ms; /* readiness thread only */
     struct ccai_counter *persisted;
     struct ccai_counter *not_persisted;
     struct ccai_counter *possibly_persisted;
@@ -208,6 +214,7 @@ static void rebuild(struct producer *p)
         LOG_ERROR("producer", "cannot rebuild producer: %s", err.message);
         return; /* stays fatal; retried on the next loop */
     }
+    pthread_rwlock_wrlock(&p->handle_lock);
     pthread_mutex_lock(&p->lock);
     old_rk = p->rk;
     old_rkt = p->rkt;
@@ -215,30 +222,32 @@ static void rebuild(struct producer *p)
     p->rkt = rkt;
     atomic_store(&p->fatal, false);
     pthread_mutex_unlock(&p->lock);
+    pthread_rwlock_unlock(&p->handle_lock);
     /* nobody can reach the old handle now: drain it on this thread */
     handle_drain(old_rk, old_rkt);
     atomic_fetch_add(&p->rebuilds, 1);
     ccai_counter_add(p->rebuild_total, 1);
     atomic_store(&p->ready, READY_UNKNOWN);
-    p->next_check_ms = 0; /* check the broker again at once */
+    atomic_store(&p->recheck, true); /* check the broker again at once */
     LOG_WARN("producer", "producer rebuilt after a fatal error (%lu so far)",
              (unsigned long)atomic_load(&p->rebuilds));
 }
 
-/* Poll thread: is the broker answering, is the queue sane? */
-static void check_ready(struct producer *p, rd_kafka_t *rk)
+/* Readiness thread: is the broker answering, is the queue sane? The
+ * metadata request may block up to PRODUCER_METADATA_TIMEOUT, which is why
+ * it does not run on the poll thread (it would delay delivery reports). */
+static void check_ready(struct producer *p)
 {
     const struct rd_kafka_metadata *md = NULL;
-    int64_t now = ccai_mono_ms();
-    int qlen = rd_kafka_outq_len(rk);
+    int64_t now = 0;
+    int qlen = 0;
     rd_kafka_resp_err_t merr = RD_KAFKA_RESP_ERR_NO_ERROR;
     enum ready_state state = READY_OK;
 
-    ccai_gauge_set(p->queue_depth, qlen);
-    if (now < p->next_check_ms)
-        return;
-    p->next_check_ms = now + p->cfg.ready_interval_ms;
-    merr = rd_kafka_metadata(rk, 0, NULL, &md, PRODUCER_METADATA_TIMEOUT);
+    pthread_rwlock_rdlock(&p->handle_lock);
+    qlen = rd_kafka_outq_len(p->rk);
+    merr = rd_kafka_metadata(p->rk, 0, NULL, &md, PRODUCER_METADATA_TIMEOUT);
+    pthread_rwlock_unlock(&p->handle_lock);
     if (merr == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (md->broker_cnt > 0)
             p->last_ok_ms = ccai_mono_ms();
@@ -260,6 +269,23 @@ static void check_ready(struct producer *p, rd_kafka_t *rk)
     atomic_store(&p->ready, state);
 }
 
+static void *ready_main(void *arg)
+{
+    struct producer *p = arg;
+    struct timespec ts = {0, 20L * 1000 * 1000};
+
+    while (!atomic_load(&p->stop)) {
+        int64_t now = ccai_mono_ms();
+
+        if (now >= p->next_check_ms || atomic_exchange(&p->recheck, false)) {
+            p->next_check_ms = now + p->cfg.ready_interval_ms;
+            check_ready(p);
+        }
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 static void *poll_main(void *arg)
 {
     struct producer *p = arg;
@@ -277,7 +303,7 @@ static void *poll_main(void *arg)
         /* only this thread swaps the handle: reading it here is safe */
         rk = p->rk;
         rd_kafka_poll(rk, PRODUCER_POLL_MS);
-        check_ready(p, rk);
+        ccai_gauge_set(p->queue_depth, rd_kafka_outq_len(rk));
         ccai_gauge_set(p->outstanding_gauge, atomic_load(&p->outstanding));
     }
     return NULL;
@@ -331,6 +357,7 @@ struct producer *producer_new(const struct producer_config *cfg,
     }
     p->cfg = *cfg;
     pthread_mutex_init(&p->lock, NULL);
+    pthread_rwlock_init(&p->handle_lock, NULL);
     atomic_store(&p->ready, READY_UNKNOWN);
     metrics_init(p);
     if (handle_new(p, &p->rk, &p->rkt, err) != 0)
@@ -340,6 +367,11 @@ struct producer *producer_new(const struct producer_config *cfg,
         goto fail;
     }
     p->thread_started = true;
+    if (pthread_create(&p->ready_thread, NULL, ready_main, p) != 0) {
+        ccai_error_set(err, CCAI_E_IO, "", "cannot start the readiness thread");
+        goto fail;
+    }
+    p->ready_thread_started = true;
     return p;
 fail:
     producer_free(p);
@@ -455,11 +487,14 @@ void producer_free(struct producer *p)
     atomic_store(&p->stop, true);
     if (p->thread_started)
         pthread_join(p->thread, NULL);
+    if (p->ready_thread_started)
+        pthread_join(p->ready_thread, NULL);
     if (p->rk) {
         /* flush what the broker can still take, then purge the rest */
         rd_kafka_flush(p->rk, 1000);
         handle_drain(p->rk, p->rkt);
     }
     pthread_mutex_destroy(&p->lock);
+    pthread_rwlock_destroy(&p->handle_lock);
     free(p);
 }

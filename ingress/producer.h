@@ -1,10 +1,10 @@
 /* producer - the librdkafka producer of contact-events: idempotent,
- * acks=all, never blocking the caller. A dedicated poll thread serves
- * delivery reports and hands each one to the done callback, checks broker
- * reachability for readiness, and rebuilds the rd_kafka_t after a fatal
- * (idempotence) error: the old handle is purged and flushed so every
- * pending message still gets its report, then destroyed. The handle is
- * swapped under a mutex, so senders never use a destroyed handle.
+ * acks=all, never blocking the caller. A poll thread serves delivery
+ * reports (handing each to the done callback) and rebuilds the rd_kafka_t
+ * after a fatal (idempotence) error: the old handle is purged and flushed
+ * so every pending message still gets its report, then destroyed. A
+ * readiness thread asks the broker for metadata. The handle is swapped
+ * under locks, so no thread ever uses a destroyed one.
  * producer_send: any thread. Callbacks: the poll thread. */
 #ifndef CCAI_INGRESS_PRODUCER_H
 #define CCAI_INGRESS_PRODUCER_H
@@ -69,9 +69,11 @@ int producer_send(struct producer *p,
                   void *msg_opaque,
                   struct ccai_error *err);
 
-/** Readiness from the poll thread's last check: the broker answered a
- * metadata request recently, the producer is not fatal and its queue is
- * not nearly full. When not ready, @why (size @n) says why. Any thread. */
+/** Readiness from the readiness thread's last check (a metadata request
+ * every ready_interval_ms, off the poll thread so that it never delays
+ * delivery reports): the broker answered recently, the producer is not
+ * fatal and its queue is not nearly full. When not ready, @why (size @n)
+ * says why. Any thread. */
 bool producer_is_ready(struct producer *p, char *why, size_t n);
 
 /** Messages sent and not yet reported. Any thread. */
