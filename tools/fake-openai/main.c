@@ -357,6 +357,7 @@ static void pending_send(struct fake *f, struct fake_pending *p)
     pending_free(p);
 }
 
+/* The timer thread: sends deferred answers when due, all of them at stop. */
 static void *timer_main(void *arg)
 {
     struct fake *f = arg;
@@ -1285,6 +1286,8 @@ static bool auth_is_ok(struct http_request *req)
     return *h != '\0';
 }
 
+/* POST /v1/chat/completions; MHD thread. Answers now or defers to the
+ * timer thread. */
 static void on_chat(struct http_request *req, void *ctx)
 {
     struct fake *f = ctx;
@@ -1375,6 +1378,7 @@ static long opt_long(json_t *obj, const char *key, long dflt)
     return json_is_integer(v) ? (long)json_integer_value(v) : dflt;
 }
 
+/* POST /_control/script; MHD thread. */
 static void on_script(struct http_request *req, void *ctx)
 {
     struct fake *f = ctx;
@@ -1454,6 +1458,7 @@ out:
     json_decref(root);
 }
 
+/* GET /_control/stats; MHD thread. */
 static void on_stats(struct http_request *req, void *ctx)
 {
     struct fake *f = ctx;
@@ -1477,6 +1482,7 @@ static void on_stats(struct http_request *req, void *ctx)
     http_respond_json(req, 200, root, NULL);
 }
 
+/* GET /_control/requests; MHD thread. */
 static void on_requests(struct http_request *req, void *ctx)
 {
     struct fake *f = ctx;
@@ -1518,6 +1524,7 @@ static void flush_pending(struct fake *f)
     }
 }
 
+/* POST /_control/reset; MHD thread. */
 static void on_reset(struct http_request *req, void *ctx)
 {
     struct fake *f = ctx;
@@ -1549,6 +1556,7 @@ static void on_reset(struct http_request *req, void *ctx)
     http_respond_json(req, 200, json_pack("{s:b}", "ok", 1), NULL);
 }
 
+/* GET /_control/health; MHD thread. */
 static void on_health(struct http_request *req, void *ctx)
 {
     (void)ctx;
@@ -1758,7 +1766,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    ccai_log_init("fake-openai", CCAI_LOG_WARN);
+    ccai_log_init("fake-openai", CCAI_LOG_INFO);
     if (ccai_shutdown_install() != 0)
         return 1;
     f = calloc(1, sizeof(*f));
@@ -1794,8 +1802,7 @@ int main(int argc, char **argv)
                       o.ready_file, strerror(errno));
         goto out;
     }
-    ccai_log_emit(CCAI_LOG_WARN, "fake", "listening on 127.0.0.1:%u",
-                  (unsigned)hc.port);
+    LOG_INFO("fake", "listening on 127.0.0.1:%u", (unsigned)hc.port);
     while (!ccai_shutdown_requested())
         ccai_shutdown_sleep_ms(1000);
     rc = 0;
