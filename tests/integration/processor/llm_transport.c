@@ -540,7 +540,7 @@ static void test_breaker_opens_fails_fast_and_half_opens(void **s)
     while (ccai_test_now_ms() - opened < 800)
         llm_client_poll(c, NULL, 0, 50);
     fake_post("/_control/script",
-              "{\"rules\":[{\"times\":1,\"latency_ms\":500}]}");
+              "{\"rules\":[{\"times\":1,\"latency_ms\":2000}]}");
     submit(c, &r, 8, chat_body, 100);
     poll_until_client_in_flight(c, 1);
     poll_until_fake_in_flight(c, 1);
