@@ -52,8 +52,15 @@ wait_for() { # wait_for SECONDS CMD...: poll until CMD succeeds
     done
 }
 
-topic_count() { # records in the events topic (read to the end)
-    kcat -b "$bootstrap" -C -t "$topic" -o beginning -e -q -f '.\n' 2>/dev/null | wc -l
+# Records ever appended to the events topic: the sum of the partitions'
+# end offsets (high watermarks). Reading the topic would undercount: the
+# dev broker keeps only the last 5 MB / 100000 message sets per partition.
+topic_count() {
+    local n args=()
+    n=$(kcat -b "$bootstrap" -L -t "$topic" 2>/dev/null | grep -c '^    partition ')
+    for ((p = 0; p < n; p++)); do args+=(-t "$topic:$p:-1"); done
+    kcat -b "$bootstrap" -Q "${args[@]}" 2>/dev/null |
+        awk '/offset/ {s += $NF} END {print s + 0}'
 }
 
 # dev broker
