@@ -27,14 +27,15 @@ struct fixture {
     char e_url[200];
 };
 
-static int setup_with(void **state, const char *const *broker_args)
+static int
+setup_with(void **state, const char *const *broker_args, long latency_ms)
 {
     struct fixture *fx = calloc(1, sizeof(*fx));
 
     if (fx == NULL)
         return -1;
     fx->db = ccai_devbroker_start(broker_args, NULL);
-    if (fx->db == NULL || rt_fake_start(&fx->fake, 100, NULL) != 0) {
+    if (fx->db == NULL || rt_fake_start(&fx->fake, latency_ms, NULL) != 0) {
         (void)ccai_devbroker_stop(fx->db);
         free(fx);
         return -1;
@@ -46,14 +47,15 @@ static int setup_with(void **state, const char *const *broker_args)
 
 static int setup_one(void **state)
 {
-    return setup_with(state, NULL);
+    return setup_with(state, NULL, 100);
 }
 
 static int setup_three(void **state)
 {
     const char *const args[] = {"--brokers", "3", NULL};
 
-    return setup_with(state, args);
+    /* slower: the faults must hit while most of the work is still ahead */
+    return setup_with(state, args, 300);
 }
 
 static int teardown(void **state)
@@ -102,11 +104,15 @@ static void produce_all(struct fixture *fx, const char *prefix, int n)
     rt_producer_free(pr);
 }
 
-static void start_proc(struct fixture *fx, const char *group)
+static void
+start_proc(struct fixture *fx, const char *group, const char *inflight)
 {
-    const char *env[] = {
-        "AI_PROVIDER=openai",        "OPENAI_API_KEY=sk-test",    fx->e_url,
-        "PROCESSOR_MAX_INFLIGHT=64", "OPENAI_BACKOFF_BASE_MS=50", NULL};
+    const char *env[] = {"AI_PROVIDER=openai",
+                         "OPENAI_API_KEY=sk-test",
+                         fx->e_url,
+                         inflight,
+                         "OPENAI_BACKOFF_BASE_MS=50",
+                         NULL};
 
     assert_int_equal(
         rt_proc_start(&fx->proc, ccai_devbroker_bootstrap(fx->db), group, env),
@@ -144,7 +150,7 @@ static void test_sigkill_while_working_loses_nothing(void **state)
     int kills = 0;
 
     produce_all(fx, "k", EVENTS);
-    start_proc(fx, "g-kill");
+    start_proc(fx, "g-kill", "PROCESSOR_MAX_INFLIGHT=64");
     for (int round = 0; round < 5; round++) {
         long pause_ms = 0;
 
@@ -161,7 +167,7 @@ static void test_sigkill_while_working_loses_nothing(void **state)
         assert_int_equal(ccai_proc_term_signal(fx->proc.proc), SIGKILL);
         kills++;
         rt_proc_free(&fx->proc);
-        start_proc(fx, "g-kill");
+        start_proc(fx, "g-kill", "PROCESSOR_MAX_INFLIGHT=64");
     }
     assert_int_equal(rt_wait_complete(bootstrap, "k", EVENTS, 240000, &t), 0);
     fprintf(stderr,
@@ -194,7 +200,7 @@ static void test_broker_faults_lose_nothing(void **state)
     struct rt_tally t;
 
     produce_all(fx, "f", EVENTS);
-    start_proc(fx, "g-faults");
+    start_proc(fx, "g-faults", "PROCESSOR_MAX_INFLIGHT=16");
     wait_working(fx, 50);
     /* a broker goes away and comes back */
     assert_int_equal(ccai_devbroker_broker_down(fx->db, 2), 0);
@@ -213,12 +219,21 @@ static void test_broker_faults_lose_nothing(void **state)
     assert_int_equal(ccai_devbroker_broker_down(fx->db, -1), 0);
     ccai_test_sleep_ms(2000);
     assert_int_equal(ccai_devbroker_broker_up(fx->db, -1), 0);
-    /* a crash in the middle of it all */
+    /* a crash in the middle of it all: still working after the outage */
     wait_working(fx, 50);
+    {
+        struct rt_tally mid;
+
+        assert_int_equal(rt_tally(bootstrap, "f", EVENTS, &mid), 0);
+        fprintf(stderr, "faults: %zu of %d answered before the crash\n",
+                EVENTS - mid.missing, EVENTS);
+        assert_true(mid.missing > 0);
+        rt_tally_release(&mid);
+    }
     assert_int_equal(ccai_proc_signal(fx->proc.proc, SIGKILL), 0);
     assert_int_equal(ccai_proc_wait(fx->proc.proc, 10000), 0);
     rt_proc_free(&fx->proc);
-    start_proc(fx, "g-faults");
+    start_proc(fx, "g-faults", "PROCESSOR_MAX_INFLIGHT=16");
     assert_int_equal(rt_wait_complete(bootstrap, "f", EVENTS, 240000, &t), 0);
     fprintf(stderr,
             "faults: %zu events, %zu results, %zu dead letters, "
