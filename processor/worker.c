@@ -564,7 +564,7 @@ static int work_parse(struct work *wk, struct ccai_error *err)
     char ce_type[64];
     char tenant[160];
     char tp[128];
-    char gen_id[64];
+    char gen_id[CONTACT_EVENT_ID_MAX + 2];
     char received[32];
     const char *hdr_id = header_str(msg, "ce_id", ce_id, sizeof(ce_id));
     const char *hdr_type = header_str(msg, "ce_type", ce_type, sizeof(ce_type));
@@ -595,7 +595,7 @@ static int work_parse(struct work *wk, struct ccai_error *err)
                      msg->partition, msg->offset);
         ccai_time_rfc3339(ts > 0 ? ts : ccai_now_ms(), received);
         if (hdr_tp && ccai_traceparent_is_valid(hdr_tp))
-            snprintf(trace, sizeof(trace), "%s", hdr_tp);
+            snprintf(trace, sizeof(trace), "%.55s", hdr_tp);
         else
             ccai_traceparent_new(trace);
         if (contact_event_stamp(
@@ -607,9 +607,9 @@ static int work_parse(struct work *wk, struct ccai_error *err)
             return -1;
     }
     if (hdr_tp && ccai_traceparent_is_valid(hdr_tp))
-        snprintf(wk->trace, sizeof(wk->trace), "%s", hdr_tp);
+        snprintf(wk->trace, sizeof(wk->trace), "%.55s", hdr_tp);
     else if (wk->ev.trace && ccai_traceparent_is_valid(wk->ev.trace))
-        snprintf(wk->trace, sizeof(wk->trace), "%s", wk->ev.trace);
+        snprintf(wk->trace, sizeof(wk->trace), "%.55s", wk->ev.trace);
     return 0;
 }
 
