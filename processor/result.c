@@ -119,6 +119,44 @@ static json_t *pii_json(const struct redact_counts *pii)
     return json_pack("{s:b, s:o}", "redacted", any, "entities", entities);
 }
 
+/* a copy of @analysis with its members in contract order (PRODUCT.md
+ * section 5), whatever order the model or the analyzer used; unknown
+ * members (none after validation) follow */
+static json_t *analysis_ordered(const json_t *analysis)
+{
+    static const char *const order[] = {
+        "sentiment",   "intent",          "priority",
+        "language",    "escalate",        "escalation_reason",
+        "routing",     "suggested_reply", "alerts",
+        "summary",     "action_items",    "resolution",
+        "wrapup_code", "categories",      NULL};
+    json_t *out = NULL;
+    const char *key = NULL;
+    json_t *val = NULL;
+
+    if (analysis == NULL || !json_is_object(analysis))
+        return json_null();
+    out = json_object();
+    if (out == NULL)
+        return NULL;
+    for (size_t k = 0; order[k] != NULL; k++) {
+        val = json_object_get(analysis, order[k]);
+        if (val != NULL &&
+            json_object_set_new(out, order[k], json_deep_copy(val)) != 0)
+            goto fail;
+    }
+    json_object_foreach((json_t *)analysis, key, val)
+    {
+        if (json_object_get(out, key) == NULL &&
+            json_object_set_new(out, key, json_deep_copy(val)) != 0)
+            goto fail;
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
 static json_t *ms_or_null(int64_t v)
 {
     return v >= 0 ? json_integer(v) : json_null();
@@ -167,11 +205,10 @@ char *result_to_json(const struct result_info *ri, size_t *len)
         "schema_version", 1, "event_id", ri->event_id, "contact_id",
         ri->contact_id, "tenant_id", str_or_null(ri->tenant_id), "event_type",
         ri->event_type, "result_kind", ri->result_kind, "status", ri->status,
-        "analysis",
-        ri->analysis != NULL ? json_deep_copy(ri->analysis) : json_null(),
-        "context", "turns_used", (int)ri->turns_used, "truncated",
-        ri->truncated, "pii", pii_json(ri->pii), "provider", "name",
-        ri->provider, "model", str_or_null(ri->model), "prompt_version",
+        "analysis", analysis_ordered(ri->analysis), "context", "turns_used",
+        (int)ri->turns_used, "truncated", ri->truncated, "pii",
+        pii_json(ri->pii), "provider", "name", ri->provider, "model",
+        str_or_null(ri->model), "prompt_version",
         str_or_null(ri->prompt_version), "fallback_reason",
         str_or_null(ri->fallback_reason), "usage", usage, "timing",
         timing_json(ri), "attempts", (int)ri->attempts, "trace",

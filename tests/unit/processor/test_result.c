@@ -139,6 +139,42 @@ static void test_rules_result_has_null_cost_and_timing(void **state)
     json_decref(r);
 }
 
+static void test_analysis_members_in_contract_order(void **state)
+{
+    json_t *analysis =
+        json_pack("{s:[], s:n, s:b, s:s, s:n}", "categories", "summary",
+                  "escalate", 0, "priority", "low", "sentiment");
+    struct result_info ri = {
+        .event_id = "e3",
+        .contact_id = "c3",
+        .event_type = "message.received",
+        .result_kind = "turn",
+        .status = "completed",
+        .analysis = analysis,
+        .provider = "rules",
+        .received_ms = -1,
+        .llm_ms = -1,
+    };
+    static const char *const want[] = {"sentiment", "priority", "escalate",
+                                       "summary", "categories"};
+    json_t *r = NULL;
+    const char *key = NULL;
+    json_t *val = NULL;
+    size_t k = 0;
+
+    (void)state;
+    r = render(&ri);
+    json_object_foreach(json_object_get(r, "analysis"), key, val)
+    {
+        assert_true(k < 5);
+        assert_string_equal(key, want[k]);
+        k++;
+    }
+    assert_int_equal(k, 5);
+    json_decref(r);
+    json_decref(analysis);
+}
+
 static void test_parse_time(void **state)
 {
     (void)state;
@@ -159,6 +195,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fields_in_contract_order),
         cmocka_unit_test(test_rules_result_has_null_cost_and_timing),
+        cmocka_unit_test(test_analysis_members_in_contract_order),
         cmocka_unit_test(test_parse_time),
     };
 
