@@ -476,7 +476,7 @@ enum engine_llm_failure engine_job_complete(struct engine *eng,
         llm_output_release(&out);
         return ENGINE_LLM_SCHEMA;
     }
-    if (llm_output_redact(out.analysis) != 0) {
+    if (eng->cfg.redact_pii && llm_output_redact(out.analysis) != 0) {
         llm_output_release(&out);
         ccai_error_set(err, CCAI_E_NOMEM, "", "out of memory");
         return ENGINE_LLM_MALFORMED;
