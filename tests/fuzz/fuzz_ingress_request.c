@@ -8,6 +8,8 @@
 
 #include "request.h"
 
+#include "banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const media[] = {

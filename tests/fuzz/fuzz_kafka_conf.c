@@ -7,6 +7,8 @@
 
 #include "kafka_conf.h"
 
+#include "banned.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -12,6 +12,8 @@
 
 #include "buf.h"
 
+#include "banned.h"
+
 static void test_buf_appends_and_stays_terminated(void **state)
 {
     struct ccai_buf b;

@@ -13,6 +13,8 @@
 
 #include "env.h"
 
+#include "banned.h"
+
 struct cfg {
     long n;
     long ms;

@@ -11,6 +11,8 @@
 
 #include "err.h"
 
+#include "banned.h"
+
 static void test_err_set_and_clear(void **state)
 {
     struct ccai_error err;

@@ -25,6 +25,8 @@
 #include "http.h"
 #include "metrics.h"
 
+#include "banned.h"
+
 #define QUEUE_MAX 4096
 
 /* Deferred requests handed to the answering thread. */

@@ -11,6 +11,8 @@
 
 #include "id.h"
 
+#include "banned.h"
+
 static void test_id_uuid7_shape_and_version(void **state)
 {
     char a[CCAI_UUID_LEN + 1];

@@ -11,6 +11,8 @@
 
 #include "kafka_conf.h"
 
+#include "banned.h"
+
 static void test_kafka_prop_name_mapping(void **state)
 {
     char out[64];

@@ -10,6 +10,8 @@
 
 #include "log.h"
 
+#include "banned.h"
+
 static void test_log_level_parse(void **state)
 {
     enum ccai_log_level lvl = CCAI_LOG_OFF;

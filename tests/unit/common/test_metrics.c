@@ -12,6 +12,8 @@
 
 #include "metrics.h"
 
+#include "banned.h"
+
 static int count_of(const char *hay, const char *needle)
 {
     int n = 0;

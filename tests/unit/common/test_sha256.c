@@ -12,6 +12,8 @@
 
 #include "sha256.h"
 
+#include "banned.h"
+
 static void check(const char *msg, size_t len, const char *hex)
 {
     uint8_t d[CCAI_SHA256_LEN];

@@ -29,6 +29,8 @@
 #include "metrics.h"
 #include "producer.h"
 
+#include "banned.h"
+
 #define EVENT                                               \
     "{\"contact_id\":\"c1\",\"type\":\"message.received\"," \
     "\"participant\":{\"role\":\"customer\"},\"text\":\"hi\"}"

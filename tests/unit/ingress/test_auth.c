@@ -12,6 +12,8 @@
 
 #include "auth.h"
 
+#include "banned.h"
+
 /* sha256("key2") */
 #define KEY2_HEX \
     "c1b4a7b3d0b4bfd4c5e6f8e2b1d0f9f3a2a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8"

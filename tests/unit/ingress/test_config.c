@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include "banned.h"
+
 static void clear_env(void)
 {
     size_t n = 0;

@@ -12,6 +12,8 @@
 
 #include "event_store.h"
 
+#include "banned.h"
+
 static void test_event_store_remembers_within_window(void **state)
 {
     struct event_store *s = event_store_new(1000, 8);

@@ -23,6 +23,8 @@
 #include "metrics.h"
 #include "producer.h"
 
+#include "banned.h"
+
 #define TOPIC  "contact-events"
 #define MAXMSG 512
 

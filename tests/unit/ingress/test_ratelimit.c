@@ -8,6 +8,8 @@
 
 #include "ratelimit.h"
 
+#include "banned.h"
+
 static void test_ratelimit_allows_burst_then_limits(void **state)
 {
     struct ratelimit *rl = ratelimit_new(10, 5, 2);

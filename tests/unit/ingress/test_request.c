@@ -14,6 +14,8 @@
 
 #include "request.h"
 
+#include "banned.h"
+
 #define STARTED                                            \
     "{\"contact_id\":\"c1\",\"type\":\"contact.started\"," \
     "\"channel\":\"voice\"}"
