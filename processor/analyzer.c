@@ -10,7 +10,7 @@
 #include "banned.h"
 
 #define SENTIMENT_ALPHA   15.0 /* score = s / sqrt(s^2 + alpha) */
-#define NEGATION_FACTOR   -0.75
+#define NEGATION_FACTOR   (-0.75)
 #define MIXED_MIN_MASS    1.5
 #define SUMMARY_SENTENCES 3
 #define SUMMARY_MAX       600
@@ -35,6 +35,16 @@ struct work {
     size_t n;
     bool has_customer;
 };
+
+/* ASCII lowercase without int-to-char conversions */
+static char ascii_lower(char c)
+{
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+
+    if (c >= 'A' && c <= 'Z')
+        return lower[c - 'A'];
+    return c;
+}
 
 static bool is_word_byte(unsigned char c)
 {
@@ -63,7 +73,7 @@ static char *normalize(const char *s, size_t len)
             continue;
         }
         if (is_word_byte(c)) {
-            out[o++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : (char)c;
+            out[o++] = ascii_lower(s[i]);
             space = false;
         } else if (!space) {
             out[o++] = ' ';
@@ -91,8 +101,7 @@ static size_t keyword_norm(const char *kw, char *buf, size_t cap)
         if (o + 2 >= cap)
             return 0;
         if (is_word_byte(ch)) {
-            buf[o++] =
-                (ch >= 'A' && ch <= 'Z') ? (char)(ch - 'A' + 'a') : (char)ch;
+            buf[o++] = ascii_lower(*c);
             space = false;
         } else if (!space) {
             buf[o++] = ' ';
@@ -438,8 +447,8 @@ static bool ieq(const char *a, const char *b)
     if (a == NULL || b == NULL)
         return false;
     for (; *a && *b; a++, b++) {
-        char x = (*a >= 'A' && *a <= 'Z') ? (char)(*a - 'A' + 'a') : *a;
-        char y = (*b >= 'A' && *b <= 'Z') ? (char)(*b - 'A' + 'a') : *b;
+        char x = ascii_lower(*a);
+        char y = ascii_lower(*b);
         if (x != y)
             return false;
     }
@@ -673,6 +682,8 @@ build_summary(const struct work *w, struct sentence *sv, size_t n)
     char buf[SUMMARY_MAX + 8];
     size_t o = 0;
 
+    if (sv == NULL || n == 0)
+        return json_null();
     for (size_t k = 0; k < n; k++) {
         sv[k].score = sentence_score(w, &sv[k]);
         if (sv[k].customer && customers++ == 0)
@@ -862,20 +873,85 @@ static void work_release(struct work *w)
     free(w->nt);
 }
 
+static const char *
+escalation_reason(const struct work *w, bool has_cust, double cust_score)
+{
+    if (count_in(w, PICK_CUSTOMER_ONLY, &w->sp->escalation_keywords) > 0)
+        return "customer asked for a supervisor or manager";
+    if (count_in(w, PICK_CUSTOMER_ONLY, &w->sp->churn_keywords) > 0)
+        return "customer threatens to leave";
+    if (has_cust && cust_score <= w->sp->escalation_sentiment)
+        return "strongly negative customer sentiment";
+    return NULL;
+}
+
+/* the queue before routing rules: the intent's, else the contact's
+ * (when configured), else the default */
+static const char *base_route(const struct work *w,
+                              const struct pipeline_intent *intent,
+                              char *buf,
+                              size_t n,
+                              const char **reason)
+{
+    if (intent != NULL) {
+        (void)snprintf(buf, n, "intent %s", intent->name);
+        *reason = buf;
+        return intent->queue;
+    }
+    if (w->in->queue != NULL && pipeline_find_queue(w->p, w->in->queue)) {
+        *reason = "queue of the contact";
+        return w->in->queue;
+    }
+    *reason = "default queue";
+    return w->sp->default_queue;
+}
+
+/* summary, action items, resolution and wrap-up code by kind */
+static int
+add_kind_fields(const struct work *w, json_t *out, const char *intent)
+{
+    struct sentence *sv = NULL;
+    size_t nsv = 0;
+    const char *res = NULL;
+    const char *code = NULL;
+    int rc = 0;
+
+    if (w->in->kind == ANALYZER_TURN) {
+        rc |= json_object_set_new(out, "summary", json_null());
+        rc |= json_object_set_new(out, "action_items", json_array());
+        rc |= json_object_set_new(out, "resolution", json_null());
+        rc |= json_object_set_new(out, "wrapup_code", json_null());
+        return rc;
+    }
+    nsv = collect_sentences(w, &sv);
+    /* action items in conversation order, then the summary sorts */
+    rc |= json_object_set_new(out, "action_items", build_actions(w, sv, nsv));
+    rc |= json_object_set_new(out, "summary", build_summary(w, sv, nsv));
+    free(sv);
+    if (w->in->kind == ANALYZER_FINAL) {
+        res = resolution_of(w);
+        code = wrapup_of(w->sp, intent, res);
+    }
+    rc |= json_object_set_new(out, "resolution",
+                              res != NULL ? json_string(res) : json_null());
+    rc |= json_object_set_new(out, "wrapup_code",
+                              code != NULL ? json_string(code) : json_null());
+    return rc;
+}
+
 json_t *analyzer_run(const struct pipeline *p, const struct analyzer_input *in)
 {
     struct work w = {0};
     json_t *out = NULL;
     json_t *sentiment = NULL;
     const struct pipeline_intent *intent = NULL;
-    struct sentence *sv = NULL;
-    size_t nsv = 0;
     double conf = 0, cust_score = 0;
     bool has_cust = false;
     struct facts f = {0};
     const char *esc_reason = NULL;
     const char *base_queue = NULL;
     const char *base_reason = NULL;
+    json_t *routing = NULL;
     char reason_buf[160];
     int rank = 0;
 
@@ -883,13 +959,7 @@ json_t *analyzer_run(const struct pipeline *p, const struct analyzer_input *in)
         goto out;
     sentiment = build_sentiment(&w, &cust_score, &has_cust);
     intent = pick_intent(&w, &conf);
-    if (count_in(&w, PICK_CUSTOMER_ONLY, &w.sp->escalation_keywords) > 0)
-        esc_reason = "customer asked for a supervisor or manager";
-    else if (count_in(&w, PICK_CUSTOMER_ONLY, &w.sp->churn_keywords) > 0)
-        esc_reason = "customer threatens to leave";
-    else if (has_cust && cust_score <= w.sp->escalation_sentiment)
-        esc_reason = "strongly negative customer sentiment";
-
+    esc_reason = escalation_reason(&w, has_cust, cust_score);
     f.tier = in->customer_tier;
     f.channel = in->channel;
     f.queue = in->queue;
@@ -899,56 +969,27 @@ json_t *analyzer_run(const struct pipeline *p, const struct analyzer_input *in)
     f.sentiment = cust_score;
     rank = pipeline_priority_rank(intent != NULL ? intent->priority
                                                  : w.sp->default_priority);
-    if (intent != NULL) {
-        base_queue = intent->queue;
-        snprintf(reason_buf, sizeof(reason_buf), "intent %s", intent->name);
-        base_reason = reason_buf;
-    } else if (in->queue != NULL && pipeline_find_queue(p, in->queue)) {
-        base_queue = in->queue;
-        base_reason = "queue of the contact";
-    } else {
-        base_queue = w.sp->default_queue;
-        base_reason = "default queue";
-    }
-
-    out = json_pack(
-        "{s:o, s:o, s:s?, s:b, s:s?, s:o, s:n, s:o, s:o}", "sentiment",
-        sentiment, "intent",
-        intent != NULL
-            ? json_pack("{s:s, s:f}", "name", intent->name, "confidence", conf)
-            : json_null(),
-        "language", in->language, "escalate", f.escalate, "escalation_reason",
-        esc_reason, "routing", route(p, &f, base_queue, base_reason, &rank),
-        "suggested_reply", "alerts", build_alerts(&w, has_cust, cust_score),
-        "categories", build_categories(&w));
-    sentiment = NULL; /* stolen by json_pack even on failure */
+    base_queue =
+        base_route(&w, intent, reason_buf, sizeof(reason_buf), &base_reason);
+    routing = route(p, &f, base_queue, base_reason, &rank);
+    /* members in contract order; json_pack steals every "o" */
+    out = json_pack("{s:o, s:o, s:s, s:s?, s:b, s:s?, s:o, s:n, s:o}",
+                    "sentiment", sentiment, "intent",
+                    intent != NULL ? json_pack("{s:s, s:f}", "name",
+                                               intent->name, "confidence", conf)
+                                   : json_null(),
+                    "priority", pipeline_priority_name(rank), "language",
+                    in->language, "escalate", f.escalate, "escalation_reason",
+                    esc_reason, "routing", routing, "suggested_reply", "alerts",
+                    build_alerts(&w, has_cust, cust_score));
     if (out == NULL)
         goto out;
-    json_object_set_new(out, "priority",
-                        json_string(pipeline_priority_name(rank)));
-    if (in->kind == ANALYZER_TURN) {
-        json_object_set_new(out, "summary", json_null());
-        json_object_set_new(out, "action_items", json_array());
-        json_object_set_new(out, "resolution", json_null());
-        json_object_set_new(out, "wrapup_code", json_null());
-        goto out;
-    }
-    nsv = collect_sentences(&w, &sv);
-    /* action items in conversation order, then the summary sorts */
-    json_object_set_new(out, "action_items", build_actions(&w, sv, nsv));
-    json_object_set_new(out, "summary", build_summary(&w, sv, nsv));
-    if (in->kind == ANALYZER_FINAL) {
-        const char *res = resolution_of(&w);
-        const char *code = wrapup_of(w.sp, f.intent, res);
-        json_object_set_new(out, "resolution", json_string(res));
-        json_object_set_new(out, "wrapup_code",
-                            code != NULL ? json_string(code) : json_null());
-    } else {
-        json_object_set_new(out, "resolution", json_null());
-        json_object_set_new(out, "wrapup_code", json_null());
+    if (add_kind_fields(&w, out, f.intent) != 0 ||
+        json_object_set_new(out, "categories", build_categories(&w)) != 0) {
+        json_decref(out);
+        out = NULL;
     }
 out:
-    free(sv);
     work_release(&w);
     return out;
 }

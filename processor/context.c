@@ -91,7 +91,7 @@ struct context *context_new(const struct context_limits *limits)
     while (ctx->n_buckets < ctx->lim.max_contacts &&
            ctx->n_buckets < (1u << 20))
         ctx->n_buckets *= 2;
-    ctx->buckets = calloc(ctx->n_buckets, sizeof(*ctx->buckets));
+    ctx->buckets = calloc(ctx->n_buckets, sizeof(struct contact *));
     if (ctx->buckets == NULL) {
         free(ctx);
         return NULL;
@@ -197,9 +197,9 @@ static int copy_turn(struct context_turn *dst, const struct context_turn *src)
 
 void context_window_release(struct context_window *win)
 {
-    for (size_t k = 0; k < win->n_earlier; k++)
+    for (size_t k = 0; win->earlier != NULL && k < win->n_earlier; k++)
         turn_release(&win->earlier[k]);
-    for (size_t k = 0; k < win->n_turns; k++)
+    for (size_t k = 0; win->turns != NULL && k < win->n_turns; k++)
         turn_release(&win->turns[k]);
     free(win->earlier);
     free(win->turns);

@@ -14,7 +14,7 @@ struct entry {
     size_t len;
     int64_t at_ms;
     struct entry *hnext;
-    struct entry *prev, *next; /* oldest at head */
+    struct entry *next; /* toward newer; oldest at head */
 };
 
 struct dedupe {
@@ -48,7 +48,7 @@ struct dedupe *dedupe_new(unsigned max_entries, long ttl_ms)
     d->n_buckets = 64;
     while (d->n_buckets < max_entries && d->n_buckets < (1u << 20))
         d->n_buckets *= 2;
-    d->buckets = calloc(d->n_buckets, sizeof(*d->buckets));
+    d->buckets = calloc(d->n_buckets, sizeof(struct entry *));
     if (d->buckets == NULL) {
         free(d);
         return NULL;
@@ -65,20 +65,17 @@ static struct entry **find_slot(struct dedupe *d, const char *id)
     return slot;
 }
 
-static void entry_remove(struct dedupe *d, struct entry *e)
+/* entries only ever leave from the head (oldest first) */
+static void remove_oldest(struct dedupe *d)
 {
+    struct entry *e = d->head;
     struct entry **slot = find_slot(d, e->id);
 
     if (*slot == e)
         *slot = e->hnext;
-    if (e->prev != NULL)
-        e->prev->next = e->next;
-    else
-        d->head = e->next;
-    if (e->next != NULL)
-        e->next->prev = e->prev;
-    else
-        d->tail = e->prev;
+    d->head = e->next;
+    if (d->head == NULL)
+        d->tail = NULL;
     d->size--;
     free(e->id);
     free(e->json);
@@ -90,7 +87,7 @@ static void expire(struct dedupe *d, int64_t now_ms)
     if (d->ttl_ms <= 0)
         return;
     while (d->head != NULL && now_ms - d->head->at_ms > d->ttl_ms)
-        entry_remove(d, d->head);
+        remove_oldest(d);
 }
 
 void dedupe_free(struct dedupe *d)
@@ -98,7 +95,7 @@ void dedupe_free(struct dedupe *d)
     if (d == NULL)
         return;
     while (d->head != NULL)
-        entry_remove(d, d->head);
+        remove_oldest(d);
     free(d->buckets);
     free(d);
 }
@@ -126,34 +123,40 @@ int dedupe_put(struct dedupe *d,
                int64_t now_ms)
 {
     struct entry *e = NULL;
-    struct entry *old = NULL;
+    struct entry **slot = NULL;
+    char *copy = NULL;
 
     if (event_id == NULL || d->max_entries == 0)
         return 0;
     expire(d, now_ms);
-    old = *find_slot(d, event_id);
-    if (old != NULL)
-        entry_remove(d, old);
-    while (d->size >= d->max_entries && d->head != NULL)
-        entry_remove(d, d->head);
-    e = calloc(1, sizeof(*e));
-    if (e == NULL)
+    copy = malloc(len + 1);
+    if (copy == NULL)
         return -1;
-    e->id = strdup(event_id);
-    e->json = malloc(len + 1);
-    if (e->id == NULL || e->json == NULL) {
-        free(e->id);
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    e = *find_slot(d, event_id);
+    if (e != NULL) {
+        /* same event again: new answer, same place in the age order */
         free(e->json);
+        e->json = copy;
+        e->len = len;
+        return 0;
+    }
+    while (d->size >= d->max_entries && d->head != NULL)
+        remove_oldest(d);
+    e = calloc(1, sizeof(*e));
+    if (e != NULL)
+        e->id = strdup(event_id);
+    if (e == NULL || e->id == NULL) {
         free(e);
+        free(copy);
         return -1;
     }
-    memcpy(e->json, json, len);
-    e->json[len] = '\0';
+    e->json = copy;
     e->len = len;
     e->at_ms = now_ms;
-    struct entry **slot = find_slot(d, event_id);
+    slot = find_slot(d, event_id);
     *slot = e;
-    e->prev = d->tail;
     if (d->tail != NULL)
         d->tail->next = e;
     else

@@ -59,7 +59,7 @@ static int exact_keys(const json_t *obj,
         return bad(err, ptr, "must be an object");
     for (; keys[n] != NULL; n++) {
         if (json_object_get(obj, keys[n]) == NULL) {
-            snprintf(sub, sizeof(sub), "%s/%s", ptr, keys[n]);
+            (void)snprintf(sub, sizeof(sub), "%s/%s", ptr, keys[n]);
             return bad(err, sub, "is required");
         }
     }
@@ -70,7 +70,7 @@ static int exact_keys(const json_t *obj,
             if (strcmp(keys[k], key) == 0)
                 known = true;
         if (!known) {
-            snprintf(sub, sizeof(sub), "%s/%.60s", ptr, key);
+            (void)snprintf(sub, sizeof(sub), "%s/%.60s", ptr, key);
             return bad(err, sub, "is not allowed");
         }
     }
@@ -107,7 +107,7 @@ static int check_score(const json_t *v,
         return bad(err, ptr, "must be a number");
     if (json_number_value(v) < lo || json_number_value(v) > hi) {
         char msg[64];
-        snprintf(msg, sizeof(msg), "must be in [%g, %g]", lo, hi);
+        (void)snprintf(msg, sizeof(msg), "must be in [%g, %g]", lo, hi);
         return bad(err, ptr, msg);
     }
     return 0;
@@ -129,10 +129,10 @@ static int check_label_score(const json_t *obj,
     if (exact_keys(obj, ptr, by_participant ? keys3 : keys2, err) != 0)
         return -1;
     label = json_object_get(obj, "label");
-    snprintf(sub, sizeof(sub), "%s/label", ptr);
+    (void)snprintf(sub, sizeof(sub), "%s/label", ptr);
     if (!json_is_string(label) || !in_list(json_string_value(label), labels))
         return bad(err, sub, "must be negative, neutral, positive or mixed");
-    snprintf(sub, sizeof(sub), "%s/score", ptr);
+    (void)snprintf(sub, sizeof(sub), "%s/score", ptr);
     return check_score(json_object_get(obj, "score"), sub, -1, 1, err);
 }
 
@@ -151,7 +151,8 @@ static int check_sentiment(const json_t *v, struct ccai_error *err)
     for (size_t k = 0; who[k] != NULL; k++) {
         const json_t *ps = json_object_get(bp, who[k]);
         char sub[80];
-        snprintf(sub, sizeof(sub), "/sentiment/by_participant/%s", who[k]);
+        (void)snprintf(sub, sizeof(sub), "/sentiment/by_participant/%s",
+                       who[k]);
         if (!json_is_null(ps) && check_label_score(ps, sub, false, err) != 0)
             return -1;
     }
@@ -206,19 +207,19 @@ static int check_alerts(const json_t *v, struct ccai_error *err)
         const json_t *a = json_array_get(v, k);
         const json_t *name = NULL, *s = NULL;
         char ptr[40], sub[80];
-        snprintf(ptr, sizeof(ptr), "/alerts/%zu", k);
+        (void)snprintf(ptr, sizeof(ptr), "/alerts/%zu", k);
         if (exact_keys(a, ptr, keys, err) != 0)
             return -1;
         name = json_object_get(a, "name");
-        snprintf(sub, sizeof(sub), "%s/name", ptr);
+        (void)snprintf(sub, sizeof(sub), "%s/name", ptr);
         if (!json_is_string(name) || json_string_length(name) == 0 ||
             json_string_length(name) > 64)
             return bad(err, sub, "must be a string of 1 to 64 bytes");
         s = json_object_get(a, "severity");
-        snprintf(sub, sizeof(sub), "%s/severity", ptr);
+        (void)snprintf(sub, sizeof(sub), "%s/severity", ptr);
         if (!json_is_string(s) || !in_list(json_string_value(s), sev))
             return bad(err, sub, "must be info, warning or critical");
-        snprintf(sub, sizeof(sub), "%s/reason", ptr);
+        (void)snprintf(sub, sizeof(sub), "%s/reason", ptr);
         if (text_or_null(json_object_get(a, "reason"), sub, err) != 0)
             return -1;
     }
@@ -240,7 +241,7 @@ static int check_strings(const json_t *v,
     for (size_t k = 0; k < json_array_size(v); k++) {
         const json_t *s = json_array_get(v, k);
         char sub[80];
-        snprintf(sub, sizeof(sub), "%s/%zu", ptr, k);
+        (void)snprintf(sub, sizeof(sub), "%s/%zu", ptr, k);
         if (!json_is_string(s) || json_string_length(s) > LLM_OUTPUT_TEXT_MAX)
             return bad(err, sub, "must be a string");
         if (categories && sp->n_categories > 0) {
@@ -376,8 +377,8 @@ static void read_usage(const json_t *root, struct llm_output *out)
         json_integer_value(ct) <= 100000000)
         out->completion_tokens = (unsigned)json_integer_value(ct);
     if (json_is_string(model))
-        snprintf(out->model, sizeof(out->model), "%s",
-                 json_string_value(model));
+        (void)snprintf(out->model, sizeof(out->model), "%s",
+                       json_string_value(model));
 }
 
 enum llm_output_status llm_output_parse(const struct pipeline *p,

@@ -18,11 +18,11 @@
 extern const char ccai_pipeline_default_json[];
 extern const unsigned long ccai_pipeline_default_json_len;
 
-#define PIPELINE_FILE_MAX   (1024 * 1024)
+#define PIPELINE_FILE_MAX   ((size_t)1024 * 1024)
 #define PIPELINE_LIST_MAX   256
 #define PIPELINE_WORDS_MAX  4096
 #define PIPELINE_NAME_MAX   64
-#define PIPELINE_PROMPT_MAX (16 * 1024)
+#define PIPELINE_PROMPT_MAX ((size_t)16 * 1024)
 
 struct pipeline {
     json_t *root;
@@ -80,6 +80,16 @@ static int fail(struct loader *ld, const char *ptr, const char *msg)
     return -1;
 }
 
+/* ASCII lowercase without int-to-char conversions */
+static char ascii_lower(char c)
+{
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz";
+
+    if (c >= 'A' && c <= 'Z')
+        return lower[c - 'A'];
+    return c;
+}
+
 static void *track(struct loader *ld, void *mem)
 {
     struct pipeline *p = ld->p;
@@ -116,7 +126,7 @@ static const char *lower_copy(struct loader *ld, const char *s)
     if (track(ld, c) == NULL)
         return NULL;
     for (size_t k = 0; k < n; k++)
-        c[k] = (s[k] >= 'A' && s[k] <= 'Z') ? (char)(s[k] - 'A' + 'a') : s[k];
+        c[k] = ascii_lower(s[k]);
     c[n] = '\0';
     return c;
 }
@@ -227,7 +237,8 @@ static const char *need_str(struct loader *ld,
         json_string_length(v) > max ||
         strlen(json_string_value(v)) != json_string_length(v)) {
         char msg[64];
-        snprintf(msg, sizeof(msg), "must be a string of 1 to %zu bytes", max);
+        (void)snprintf(msg, sizeof(msg), "must be a string of 1 to %zu bytes",
+                       max);
         fail(ld, sub, msg);
         return NULL;
     }
@@ -293,7 +304,8 @@ static int need_num(struct loader *ld,
     if (!json_is_number(v) || json_number_value(v) < lo ||
         json_number_value(v) > hi) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "must be a number in [%g, %g]", lo, hi);
+        (void)snprintf(msg, sizeof(msg), "must be a number in [%g, %g]", lo,
+                       hi);
         return fail(ld, sub, msg);
     }
     *out = json_number_value(v);
@@ -319,7 +331,8 @@ static int need_uint(struct loader *ld,
     if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)lo ||
         json_integer_value(v) > (json_int_t)hi) {
         char msg[96];
-        snprintf(msg, sizeof(msg), "must be an integer in [%u, %u]", lo, hi);
+        (void)snprintf(msg, sizeof(msg), "must be an integer in [%u, %u]", lo,
+                       hi);
         return fail(ld, sub, msg);
     }
     *out = (unsigned)json_integer_value(v);
@@ -704,9 +717,9 @@ static int load_wrapups(struct loader *ld, const json_t *root)
                 return fail(ld, sub, "duplicate wrap-up code");
         if (need_intent_ref(ld, wu->intent, ptr, "intent") != 0)
             return -1;
-        if (wu->resolution != NULL && strcmp(wu->resolution, "resolved") &&
-            strcmp(wu->resolution, "unresolved") &&
-            strcmp(wu->resolution, "unknown")) {
+        if (wu->resolution != NULL && strcmp(wu->resolution, "resolved") != 0 &&
+            strcmp(wu->resolution, "unresolved") != 0 &&
+            strcmp(wu->resolution, "unknown") != 0) {
             ptr_join(sub, sizeof(sub), ptr, "resolution");
             return fail(ld, sub, "must be resolved, unresolved or unknown");
         }
@@ -799,7 +812,8 @@ static int load_lexicon(struct loader *ld,
         if (!json_is_number(val) || json_number_value(val) <= lo ||
             json_number_value(val) > hi) {
             char msg[64];
-            snprintf(msg, sizeof(msg), "weight must be in (%g, %g]", lo, hi);
+            (void)snprintf(msg, sizeof(msg), "weight must be in (%g, %g]", lo,
+                           hi);
             return fail(ld, sub, msg);
         }
         out->v[n].word = lower_copy(ld, w);
@@ -1157,7 +1171,7 @@ struct pipeline *pipeline_load(const char *path, struct ccai_error *err)
     p = pipeline_load_text(text, n, err);
 out:
     if (f != NULL)
-        fclose(f);
+        (void)fclose(f); /* read only: nothing to lose */
     free(text);
     return p;
 }

@@ -11,7 +11,7 @@
 
 #include "banned.h"
 
-#define PROMPT_MAX (4 * 1024 * 1024)
+#define PROMPT_MAX ((size_t)4 * 1024 * 1024)
 
 static json_t *nullable(const char *type)
 {

@@ -214,10 +214,8 @@ static size_t match_iban(const char *s, size_t len, size_t i)
             buf[n++] = s[k++];
             g++;
         }
-        if (g == 0 || (k < len && is_alnum(s[k]))) {
-            n -= g;
-            break;
-        }
+        if (g == 0 || (k < len && is_alnum(s[k])))
+            break; /* this group is not part of the IBAN */
         ends[groups] = k;
         counts[groups] = n;
         groups++;

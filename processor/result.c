@@ -57,7 +57,7 @@ int64_t result_parse_time_ms(const char *text)
         if (*c < '0' || *c > '9')
             return -1;
         while (*c >= '0' && *c <= '9') {
-            ms += (*c - '0') * scale;
+            ms += (int64_t)(*c - '0') * scale;
             scale /= 10;
             c++;
         }
@@ -77,7 +77,7 @@ int64_t result_parse_time_ms(const char *text)
         int sign = *c == '+' ? 1 : -1;
         if (digits(c + 1, 2, &oh) || c[3] != ':' || digits(c + 4, 2, &om))
             return -1;
-        t -= sign * (oh * 3600 + om * 60);
+        t -= (time_t)sign * ((time_t)oh * 3600 + (time_t)om * 60);
         c += 6;
     } else {
         return -1;
