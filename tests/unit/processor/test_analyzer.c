@@ -282,6 +282,20 @@ static void test_handover_has_summary_but_no_resolution(void **state)
     json_decref(a);
 }
 
+static void test_common_words_do_not_trigger(void **state)
+{
+    const struct context_turn turns[] = {
+        TURN("customer", "Sue from accounting said I could leave a message "
+                         "in order to get my new plan details."),
+    };
+    json_t *a = run(*state, ANALYZER_TURN, turns, 1, NULL);
+
+    assert_string_equal(str_at(a, "intent", "name"), "sales");
+    assert_int_equal(json_array_size(json_object_get(a, "alerts")), 0);
+    assert_true(json_is_false(json_object_get(a, "escalate")));
+    json_decref(a);
+}
+
 static void test_started_routes_by_queue_and_tier(void **state)
 {
     json_t *a = analyzer_started(*state, "voice", NULL, "billing", "en-US");
@@ -338,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_final_summary_actions_resolution_wrapup),
         cmocka_unit_test(test_unresolved_is_not_counted_as_resolved),
         cmocka_unit_test(test_handover_has_summary_but_no_resolution),
+        cmocka_unit_test(test_common_words_do_not_trigger),
         cmocka_unit_test(test_started_routes_by_queue_and_tier),
         cmocka_unit_test(test_deterministic_and_no_turns),
     };
