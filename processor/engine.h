@@ -28,33 +28,33 @@ struct engine_config {
     const struct pipeline *pipeline; /* borrowed, outlives the engine */
     const char *model;               /* OPENAI_MODEL, copied */
     enum engine_provider provider;
-    bool redact_pii;                 /* REDACT_PII */
-    unsigned context_turns;          /* recent turns kept per contact */
-    unsigned max_contacts;           /* LRU bound on contexts */
-    long contact_idle_ttl_ms;        /* contexts idle longer are evicted */
-    unsigned dedupe_entries;         /* completed event_ids remembered */
+    bool redact_pii;          /* REDACT_PII */
+    unsigned context_turns;   /* recent turns kept per contact */
+    unsigned max_contacts;    /* LRU bound on contexts */
+    long contact_idle_ttl_ms; /* contexts idle longer are evicted */
+    unsigned dedupe_entries;  /* completed event_ids remembered */
     long dedupe_ttl_ms;
 };
 
 enum engine_action {
-    ENGINE_RESULT = 0,  /* result ready now (rules, skipped, provider rules) */
-    ENGINE_CALL_LLM,    /* POST engine_job_request() to /chat/completions */
-    ENGINE_DUPLICATE,   /* event_id already completed: cached result ready */
+    ENGINE_RESULT = 0, /* result ready now (rules, skipped, provider rules) */
+    ENGINE_CALL_LLM,   /* POST engine_job_request() to /chat/completions */
+    ENGINE_DUPLICATE,  /* event_id already completed: cached result ready */
 };
 
 /* why an LLM answer was not usable (engine_job_complete) */
 enum engine_llm_failure {
     ENGINE_LLM_OK = 0,
-    ENGINE_LLM_MALFORMED,  /* body not a chat completion */
-    ENGINE_LLM_REFUSAL,    /* message.refusal set */
-    ENGINE_LLM_TRUNCATED,  /* finish_reason length / content_filter */
-    ENGINE_LLM_SCHEMA,     /* content is not valid against the schema */
+    ENGINE_LLM_MALFORMED, /* body not a chat completion */
+    ENGINE_LLM_REFUSAL,   /* message.refusal set */
+    ENGINE_LLM_TRUNCATED, /* finish_reason length / content_filter */
+    ENGINE_LLM_SCHEMA,    /* content is not valid against the schema */
 };
 
 struct engine_meta {
-    int64_t now_ms;         /* wall clock when processing started */
-    int64_t record_ts_ms;   /* Kafka record timestamp, 0 if unknown */
-    const char *trace;      /* traceparent from headers/record, or NULL */
+    int64_t now_ms;       /* wall clock when processing started */
+    int64_t record_ts_ms; /* Kafka record timestamp, 0 if unknown */
+    const char *trace;    /* traceparent from headers/record, or NULL */
 };
 
 struct engine;
@@ -82,15 +82,20 @@ unsigned engine_job_estimated_tokens(const struct engine_job *job);
  * may retry once, then call engine_job_fallback). @err gets details. */
 enum engine_llm_failure engine_job_complete(struct engine *eng,
                                             struct engine_job *job,
-                                            const char *body, size_t len,
-                                            long llm_ms, unsigned attempts,
+                                            const char *body,
+                                            size_t len,
+                                            long llm_ms,
+                                            unsigned attempts,
                                             struct ccai_error *err);
 
 /** The LLM is unavailable: answer with the offline analyzer, status
  * degraded, provider.fallback_reason @reason ("timeout", "rate_limited",
  * "circuit_open", "invalid_output", "quota", "no_key"). Result ready. */
-void engine_job_fallback(struct engine *eng, struct engine_job *job,
-                         const char *reason, long llm_ms, unsigned attempts);
+void engine_job_fallback(struct engine *eng,
+                         struct engine_job *job,
+                         const char *reason,
+                         long llm_ms,
+                         unsigned attempts);
 
 /** Give up on the job without a result (it will be dead-lettered);
  * context is not updated. */
@@ -101,7 +106,8 @@ void engine_job_abandon(struct engine *eng, struct engine_job *job);
 const char *engine_job_result(const struct engine_job *job, size_t *len);
 
 /** Token usage reported by the provider (0 when none). */
-void engine_job_usage(const struct engine_job *job, unsigned *prompt_tokens,
+void engine_job_usage(const struct engine_job *job,
+                      unsigned *prompt_tokens,
                       unsigned *completion_tokens);
 
 /** PII entities redacted in this event's text (sum of all kinds). */
@@ -111,9 +117,9 @@ void engine_job_free(struct engine_job *job);
 
 /* stats for /api/v1/processor/stats and metrics */
 struct engine_stats {
-    unsigned contexts;      /* contacts with a context window */
+    unsigned contexts; /* contacts with a context window */
     unsigned dedupe_size;
-    uint64_t evicted;       /* contexts evicted (LRU or TTL) */
+    uint64_t evicted; /* contexts evicted (LRU or TTL) */
     uint64_t dedupe_hits;
 };
 void engine_stats(const struct engine *eng, struct engine_stats *out);
