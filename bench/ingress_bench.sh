@@ -66,7 +66,8 @@ topic_count() {
 # dev broker
 "$bin_dir/ccai-devbroker" --port 0 --ready-file "$work/db.ready" \
     >"$work/devbroker.log" 2>&1 &
-pids+=($!)
+devbroker_pid=$!
+pids+=($devbroker_pid)
 wait_for 30 grep -q '^bootstrap=' "$work/db.ready" || { echo "devbroker did not start" >&2; exit 1; }
 bootstrap=$(sed -n 's/^bootstrap=//p' "$work/db.ready")
 
@@ -94,6 +95,10 @@ run_wrk() { # run_wrk URL CONNECTIONS OUTFILE
 
 field() { sed -n "s/^$1=//p" "$2"; }
 
+cpu_ticks() { # user + system clock ticks of PID so far
+    awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
 # warm-up (connections, producer, topic metadata); its records are counted
 # out of the per-run figures by taking the topic count before each run
 run_wrk "http://127.0.0.1:$ingress_port" 8 "$work/warmup.out" || true
@@ -102,9 +107,14 @@ status=0
 rows=()
 for c in "${conns[@]}"; do
     before=$(topic_count)
+    ing0=$(cpu_ticks "$ingress_pid") db0=$(cpu_ticks "$devbroker_pid")
     run_wrk "http://127.0.0.1:$ingress_port" "$c" "$work/ingress.$c.out"
+    ing1=$(cpu_ticks "$ingress_pid") db1=$(cpu_ticks "$devbroker_pid")
     sleep 2 # let requests that wrk abandoned at the end finish producing
     after=$(topic_count)
+    hz=$(getconf CLK_TCK)
+    ing_cpu=$(python3 -c "print(f'{($ing1 - $ing0) / $hz / $duration * 100:.0f}%')")
+    db_cpu=$(python3 -c "print(f'{($db1 - $db0) / $hz / $duration * 100:.0f}%')")
     run_wrk "http://127.0.0.1:$bare_port" "$c" "$work/bare.$c.out"
 
     i=$work/ingress.$c.out b=$work/bare.$c.out
@@ -125,19 +135,22 @@ for c in "${conns[@]}"; do
         # requests in flight when wrk stopped: produced, answer never read
         check="ok (+$((landed - n202)) in flight at stop)"
     fi
-    rows+=("$(printf '%5s | %9.0f | %9.0f | %5s | %7.2f ms | %7.2f ms | %6.1f MB | %8s | %8s | %s' \
+    rows+=("$(printf '%5s | %9.0f | %9.0f | %5s | %7.2f ms | %7.2f ms | %6.1f MB | %5s | %5s | %8s | %8s | %s' \
         "$c" "$irps" "$brps" "$ratio" \
         "$(python3 -c "print($p50/1000)")" "$(python3 -c "print($p99/1000)")" \
-        "$(python3 -c "print($rss_kb/1024)")" "$n202" "$landed" "$check")")
+        "$(python3 -c "print($rss_kb/1024)")" "$ing_cpu" "$db_cpu" \
+        "$n202" "$landed" "$check")")
     if [ "$nother" -gt 0 ]; then
         echo "note: $nother non-202 answers at $c connections" >&2
     fi
 done
 
 echo
-echo "ingress benchmark: ${duration}s per run, wrk -t$wrk_threads, $(nproc) CPUs, body $(wc -c <"$lua" >/dev/null; echo '~430') bytes"
-printf '%5s | %9s | %9s | %5s | %10s | %10s | %9s | %8s | %8s | %s\n' \
-    conns "ingress/s" "bare/s" ratio p50 p99 "RSS(HWM)" "202s" "topic" check
+echo "ingress benchmark: ${duration}s per run, wrk -t$wrk_threads, $(nproc) CPUs, ~430-byte events"
+echo "(i.CPU / b.CPU: CPU used by the ingress / the dev broker during the ingress run; 100% = one core)"
+printf '%5s | %9s | %9s | %5s | %10s | %10s | %9s | %5s | %5s | %8s | %8s | %s\n' \
+    conns "ingress/s" "bare/s" ratio p50 p99 "RSS(HWM)" "i.CPU" "b.CPU" \
+    "202s" "topic" check
 for r in "${rows[@]}"; do echo "$r"; done
 if [ $status -ne 0 ]; then
     echo "FAIL: acknowledged events and topic records disagree" >&2
