@@ -57,7 +57,7 @@ static const struct env_spec specs[] = {
     NUM("PROCESSOR_MAX_CONTACTS", "100000", 1, 10000000, max_contacts),
     NUM("PROCESSOR_CONTACT_IDLE_S", "3600", 1, 604800, contact_idle_s),
     NUM("PROCESSOR_DEDUPE_WINDOW_S", "3600", 0, 604800, dedupe_window_s),
-    NUM("PROCESSOR_DEDUPE_ENTRIES", "200000", 0, 100000000, dedupe_entries),
+    NUM("PROCESSOR_DEDUPE_ENTRIES", "20000", 0, 100000000, dedupe_entries),
     MS("PROCESSOR_COMMIT_INTERVAL_MS", "1000", 10, 600000, commit_interval_ms),
     MS("PROCESSOR_PRODUCE_TIMEOUT_MS",
        "30000",

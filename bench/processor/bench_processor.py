@@ -134,7 +134,8 @@ def run_one(args, inflight, tmp):
                     "AI_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench",
                     "OPENAI_BASE_URL": url,
                     "PROCESSOR_MAX_INFLIGHT": str(inflight),
-                    "PROCESSOR_MAX_BUFFERED": str(max(10000, 8 * inflight)),
+                    "PROCESSOR_MAX_BUFFERED": str(args.max_buffered or
+                                                  max(10000, 8 * inflight)),
                     "CONSUMER_GROUP": "bench-%d" % inflight,
                     "LOG_LEVEL": "warn"})
         proc = subprocess.Popen([os.path.join(args.bin_dir, "ccai-processor")],
@@ -219,6 +220,8 @@ def main():
     ap.add_argument("--inflight", default="256,1024")
     ap.add_argument("--events-per-contact", type=int, default=12)
     ap.add_argument("--timeout-s", type=int, default=600)
+    ap.add_argument("--max-buffered", type=int, default=0,
+                    help="PROCESSOR_MAX_BUFFERED (default max(10000, 8 x in-flight))")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ccai-bench-processor-")
     rows = []
