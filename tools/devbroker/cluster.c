@@ -85,7 +85,7 @@ struct cluster *cluster_new(int brokers, struct ccai_error *err)
         goto fail;
     }
     bs = rd_kafka_mock_cluster_bootstraps(cl->mcluster);
-    snprintf(cl->bootstraps, sizeof(cl->bootstraps), "%s", bs);
+    (void)snprintf(cl->bootstraps, sizeof(cl->bootstraps), "%s", bs);
     /* "127.0.0.1:p1,127.0.0.1:p2,..." in broker id order */
     for (int i = 0; i < brokers; i++) {
         size_t len = strcspn(bs, ",");
@@ -162,8 +162,8 @@ int cluster_topic_create(struct cluster *cl,
                        topic, rd_kafka_err2str(kerr));
         goto out;
     }
-    snprintf(cl->topics[cl->n_topics].name, sizeof(cl->topics[0].name), "%s",
-             topic);
+    (void)snprintf(cl->topics[cl->n_topics].name, sizeof(cl->topics[0].name),
+                   "%s", topic);
     cl->topics[cl->n_topics].partitions = partitions;
     cl->n_topics++;
     rc = 0;
@@ -179,7 +179,7 @@ int cluster_broker_address(const struct cluster *cl,
 {
     if (id < 1 || id > cl->brokers)
         return -1;
-    snprintf(out, n, "%s", cl->addrs[id - 1]);
+    (void)snprintf(out, n, "%s", cl->addrs[id - 1]);
     return 0;
 }
 

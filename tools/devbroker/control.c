@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,18 +47,19 @@ static void
 answer_error(struct answer *ans, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The message is formatted by ccai_error_vset (bounded, never allocates). */
 static void
 answer_error(struct answer *ans, unsigned status, const char *fmt, ...)
 {
-    char msg[256];
+    struct ccai_error err = {0};
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    ccai_error_vset(&err, CCAI_E_INVALID, "", fmt, ap);
     va_end(ap);
     json_decref(ans->root);
     ans->status = status;
-    ans->root = json_pack("{s:s}", "error", msg);
+    ans->root = json_pack("{s:s}", "error", err.message);
 }
 
 static void answer_ok(struct answer *ans, json_t *root)
@@ -98,7 +100,8 @@ static int api_of(json_t *root, struct answer *ans)
     int key;
 
     if (json_is_integer(api)) {
-        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(api));
+        (void)snprintf(num, sizeof(num), "%lld",
+                       (long long)json_integer_value(api));
         text = num;
     } else if (json_is_string(api)) {
         text = json_string_value(api);
@@ -121,12 +124,110 @@ static int error_of(json_t *v, int *code)
     if (json_is_object(v))
         v = json_object_get(v, "code");
     if (json_is_integer(v)) {
-        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        (void)snprintf(num, sizeof(num), "%lld",
+                       (long long)json_integer_value(v));
         return cluster_error_parse(num, code) ? 0 : -1;
     }
     if (json_is_string(v))
         return cluster_error_parse(json_string_value(v), code) ? 0 : -1;
     return -1;
+}
+
+struct broker_range {
+    const char *seg_id; /* as in the path, for logs */
+    int first;
+    int last;
+};
+
+static void broker_updown(struct control *ctl,
+                          const struct broker_range *r,
+                          bool up,
+                          struct answer *ans)
+{
+    struct ccai_error err = {0};
+
+    for (int id = r->first; id <= r->last; id++) {
+        if (cluster_broker_set_up(ctl->cl, id, up, &err) != 0) {
+            answer_ccai(ans, &err);
+            return;
+        }
+        LOG_INFO("control", "broker %d is %s", id, up ? "up" : "down");
+    }
+    answer_ok(ans, NULL);
+}
+
+static void broker_rtt(struct control *ctl,
+                       const struct broker_range *r,
+                       json_t *root,
+                       struct answer *ans)
+{
+    struct ccai_error err = {0};
+    json_t *ms = json_object_get(root, "ms");
+
+    if (!json_is_integer(ms) || json_integer_value(ms) < 0 ||
+        json_integer_value(ms) > 600000) {
+        answer_error(ans, 400, "\"ms\" must be an integer 0..600000");
+        return;
+    }
+    for (int id = r->first; id <= r->last; id++) {
+        if (cluster_broker_set_rtt(ctl->cl, id, (int)json_integer_value(ms),
+                                   &err) != 0) {
+            answer_ccai(ans, &err);
+            return;
+        }
+    }
+    LOG_INFO("control", "broker(s) %s rtt %lld ms", r->seg_id,
+             (long long)json_integer_value(ms));
+    answer_ok(ans, NULL);
+}
+
+static void broker_errors(struct control *ctl,
+                          const struct broker_range *r,
+                          json_t *root,
+                          struct answer *ans)
+{
+    struct ccai_error err = {0};
+    json_t *errs = json_object_get(root, "errors");
+    int key = api_of(root, ans);
+    size_t n = json_array_size(errs);
+    int *codes = NULL;
+    int *rtts = NULL;
+
+    if (key < 0)
+        return;
+    if (!json_is_array(errs) || n == 0 || n > CONTROL_MAX_ITEMS) {
+        answer_error(ans, 400, "\"errors\" must be a non-empty array");
+        return;
+    }
+    codes = calloc(n, sizeof(*codes));
+    rtts = calloc(n, sizeof(*rtts));
+    if (codes == NULL || rtts == NULL) {
+        answer_error(ans, 500, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(errs, i);
+        json_t *rtt = json_is_object(e) ? json_object_get(e, "rtt_ms") : NULL;
+
+        if (error_of(e, &codes[i]) != 0) {
+            answer_error(ans, 400, "errors[%zu]: unknown error", i);
+            goto out;
+        }
+        rtts[i] = json_is_integer(rtt) ? (int)json_integer_value(rtt) : 0;
+    }
+    for (int id = r->first; id <= r->last; id++) {
+        if (cluster_push_broker_errors(ctl->cl, id, (int16_t)key, codes, rtts,
+                                       n, &err) != 0) {
+            answer_ccai(ans, &err);
+            goto out;
+        }
+    }
+    LOG_INFO("control", "broker(s) %s: %zu error(s) pushed for api %d",
+             r->seg_id, n, key);
+    answer_ok(ans, NULL);
+out:
+    free(codes);
+    free(rtts);
 }
 
 static void do_broker(struct control *ctl,
@@ -135,91 +236,22 @@ static void do_broker(struct control *ctl,
                       json_t *root,
                       struct answer *ans)
 {
-    struct ccai_error err = {0};
-    int first;
-    int last;
+    struct broker_range r = {.seg_id = seg_id};
 
-    if (ids_of(ctl, seg_id, &first, &last) != 0 ||
-        last > cluster_broker_count(ctl->cl)) {
+    if (ids_of(ctl, seg_id, &r.first, &r.last) != 0 ||
+        r.last > cluster_broker_count(ctl->cl)) {
         answer_error(ans, 404, "no broker '%s' (brokers are 1..%d or all)",
                      seg_id, cluster_broker_count(ctl->cl));
         return;
     }
-    if (strcmp(what, "down") == 0 || strcmp(what, "up") == 0) {
-        bool up = strcmp(what, "up") == 0;
-
-        for (int id = first; id <= last; id++) {
-            if (cluster_broker_set_up(ctl->cl, id, up, &err) != 0) {
-                answer_ccai(ans, &err);
-                return;
-            }
-            LOG_INFO("control", "broker %d is %s", id, up ? "up" : "down");
-        }
-        answer_ok(ans, NULL);
-    } else if (strcmp(what, "rtt") == 0) {
-        json_t *ms = json_object_get(root, "ms");
-
-        if (!json_is_integer(ms) || json_integer_value(ms) < 0 ||
-            json_integer_value(ms) > 600000) {
-            answer_error(ans, 400, "\"ms\" must be an integer 0..600000");
-            return;
-        }
-        for (int id = first; id <= last; id++) {
-            if (cluster_broker_set_rtt(ctl->cl, id, (int)json_integer_value(ms),
-                                       &err) != 0) {
-                answer_ccai(ans, &err);
-                return;
-            }
-        }
-        LOG_INFO("control", "broker(s) %s rtt %lld ms", seg_id,
-                 (long long)json_integer_value(ms));
-        answer_ok(ans, NULL);
-    } else if (strcmp(what, "errors") == 0) {
-        json_t *errs = json_object_get(root, "errors");
-        int key = api_of(root, ans);
-        size_t n = json_array_size(errs);
-        int *codes = NULL;
-        int *rtts = NULL;
-
-        if (key < 0)
-            return;
-        if (!json_is_array(errs) || n == 0 || n > CONTROL_MAX_ITEMS) {
-            answer_error(ans, 400, "\"errors\" must be a non-empty array");
-            return;
-        }
-        codes = calloc(n, sizeof(*codes));
-        rtts = calloc(n, sizeof(*rtts));
-        if (codes == NULL || rtts == NULL) {
-            answer_error(ans, 500, "out of memory");
-            goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-            json_t *e = json_array_get(errs, i);
-            json_t *rtt =
-                json_is_object(e) ? json_object_get(e, "rtt_ms") : NULL;
-
-            if (error_of(e, &codes[i]) != 0) {
-                answer_error(ans, 400, "errors[%zu]: unknown error", i);
-                goto out;
-            }
-            rtts[i] = json_is_integer(rtt) ? (int)json_integer_value(rtt) : 0;
-        }
-        for (int id = first; id <= last; id++) {
-            if (cluster_push_broker_errors(ctl->cl, id, (int16_t)key, codes,
-                                           rtts, n, &err) != 0) {
-                answer_ccai(ans, &err);
-                goto out;
-            }
-        }
-        LOG_INFO("control", "broker(s) %s: %zu error(s) pushed for api %d",
-                 seg_id, n, key);
-        answer_ok(ans, NULL);
-    out:
-        free(codes);
-        free(rtts);
-    } else {
+    if (strcmp(what, "down") == 0 || strcmp(what, "up") == 0)
+        broker_updown(ctl, &r, strcmp(what, "up") == 0, ans);
+    else if (strcmp(what, "rtt") == 0)
+        broker_rtt(ctl, &r, root, ans);
+    else if (strcmp(what, "errors") == 0)
+        broker_errors(ctl, &r, root, ans);
+    else
         answer_error(ans, 404, "unknown broker action '%s'", what);
-    }
 }
 
 static void
@@ -335,7 +367,7 @@ static void route(struct control *ctl,
     bool get = strcmp(method, "GET") == 0;
     bool del = strcmp(method, "DELETE") == 0;
 
-    snprintf(copy, sizeof(copy), "%s", url);
+    (void)snprintf(copy, sizeof(copy), "%s", url);
     n = split_path(copy, seg);
     if (n == 1 && strcmp(seg[0], "status") == 0) {
         if (get)
@@ -489,7 +521,7 @@ struct control *control_start(uint16_t port,
     }
     ctl->cl = cl;
     ctl->br = br;
-    snprintf(ctl->bootstrap, sizeof(ctl->bootstrap), "%s", bootstrap);
+    (void)snprintf(ctl->bootstrap, sizeof(ctl->bootstrap), "%s", bootstrap);
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);

@@ -65,9 +65,9 @@ static int
 parse_num(const char *opt, const char *text, long min, long max, long *out)
 {
     if (ccai_parse_long(text, min, max, out) != 0) {
-        fprintf(stderr,
-                "ccai-devbroker: %s: '%s' is not a number in %ld..%ld\n", opt,
-                text, min, max);
+        (void)fprintf(stderr,
+                      "ccai-devbroker: %s: '%s' is not a number in %ld..%ld\n",
+                      opt, text, min, max);
         return -1;
     }
     return 0;
@@ -80,21 +80,58 @@ static const char *env_or(const char *name, const char *fallback)
     return (v != NULL && v[0] != '\0') ? v : fallback;
 }
 
+enum devbroker_opt {
+    O_PORT = 256,
+    O_BIND,
+    O_BROKERS,
+    O_PE,
+    O_PR,
+    O_PD,
+    O_CTL,
+    O_READY,
+    O_HELP,
+    O_VERSION
+};
+
+/* One option: 0 = go on, 1 = done (help/version), -1 = usage error. */
+static int apply_opt(int c, const char *arg, struct devbroker_opts *o)
+{
+    switch (c) {
+    case O_PORT:
+        return parse_num("--port", arg, 0, 65535, &o->port);
+    case O_BIND:
+        o->bind_addr = arg;
+        return 0;
+    case O_BROKERS:
+        return parse_num("--brokers", arg, 1, CLUSTER_MAX_BROKERS, &o->brokers);
+    case O_PE:
+        return parse_num("--partitions-events", arg, 1, 1000,
+                         &o->partitions[0]);
+    case O_PR:
+        return parse_num("--partitions-results", arg, 1, 1000,
+                         &o->partitions[1]);
+    case O_PD:
+        return parse_num("--partitions-dlq", arg, 1, 1000, &o->partitions[2]);
+    case O_CTL:
+        return parse_num("--control-port", arg, 0, 65535, &o->control_port);
+    case O_READY:
+        o->ready_file = arg;
+        return 0;
+    case O_HELP:
+        (void)fputs(usage_text, stdout);
+        return 1;
+    case O_VERSION:
+        printf("ccai-devbroker %s (development tool; librdkafka %s)\n",
+               CCAI_VERSION, rd_kafka_version_str());
+        return 1;
+    default:
+        return -1;
+    }
+}
+
 /* Returns 0 to run, 1 when done (help/version), -1 on a usage error. */
 static int parse_args(int argc, char **argv, struct devbroker_opts *o)
 {
-    enum {
-        O_PORT = 256,
-        O_BIND,
-        O_BROKERS,
-        O_PE,
-        O_PR,
-        O_PD,
-        O_CTL,
-        O_READY,
-        O_HELP,
-        O_VERSION
-    };
     static const struct option longopts[] = {
         {"port", required_argument, NULL, O_PORT},
         {"bind", required_argument, NULL, O_BIND},
@@ -112,58 +149,19 @@ static int parse_args(int argc, char **argv, struct devbroker_opts *o)
 
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        int bad = 0;
+        int rc = apply_opt(c, optarg, o);
 
-        switch (c) {
-        case O_PORT:
-            bad = parse_num("--port", optarg, 0, 65535, &o->port);
-            break;
-        case O_BIND:
-            o->bind_addr = optarg;
-            break;
-        case O_BROKERS:
-            bad = parse_num("--brokers", optarg, 1, CLUSTER_MAX_BROKERS,
-                            &o->brokers);
-            break;
-        case O_PE:
-            bad = parse_num("--partitions-events", optarg, 1, 1000,
-                            &o->partitions[0]);
-            break;
-        case O_PR:
-            bad = parse_num("--partitions-results", optarg, 1, 1000,
-                            &o->partitions[1]);
-            break;
-        case O_PD:
-            bad = parse_num("--partitions-dlq", optarg, 1, 1000,
-                            &o->partitions[2]);
-            break;
-        case O_CTL:
-            bad =
-                parse_num("--control-port", optarg, 0, 65535, &o->control_port);
-            break;
-        case O_READY:
-            o->ready_file = optarg;
-            break;
-        case O_HELP:
-            fputs(usage_text, stdout);
-            return 1;
-        case O_VERSION:
-            printf("ccai-devbroker %s (development tool; librdkafka %s)\n",
-                   CCAI_VERSION, rd_kafka_version_str());
-            return 1;
-        default:
-            fprintf(stderr,
-                    "ccai-devbroker: unknown or incomplete option "
-                    "'%s' (see --help)\n",
-                    argv[optind - 1]);
-            return -1;
-        }
-        if (bad)
-            return -1;
+        if (rc == -1 && (c == '?' || c == ':'))
+            (void)fprintf(stderr,
+                          "ccai-devbroker: unknown or incomplete option "
+                          "'%s' (see --help)\n",
+                          argv[optind - 1]);
+        if (rc != 0)
+            return rc;
     }
     if (optind < argc) {
-        fprintf(stderr, "ccai-devbroker: unexpected argument '%s'\n",
-                argv[optind]);
+        (void)fprintf(stderr, "ccai-devbroker: unexpected argument '%s'\n",
+                      argv[optind]);
         return -1;
     }
     return 0;
@@ -176,18 +174,90 @@ write_ready_file(const char *path, const char *bootstrap, const char *control)
     char tmp[4096];
     FILE *f;
 
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+    (void)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
     f = fopen(tmp, "w");
     if (f == NULL)
         return -1;
-    fprintf(f, "bootstrap=%s\n", bootstrap);
+    (void)fprintf(f, "bootstrap=%s\n", bootstrap);
     if (control[0] != '\0')
-        fprintf(f, "control=%s\n", control);
+        (void)fprintf(f, "control=%s\n", control);
     if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
+        (void)unlink(tmp);
         return -1;
     }
     return 0;
+}
+
+/* What main starts and stops. */
+struct devbroker {
+    struct cluster *cl;
+    struct bridge *br;
+    struct control *ctl;
+    char bootstrap[80];
+    char control[80]; /* "" when the control API is off */
+};
+
+static int devbroker_start(struct devbroker *db,
+                           const struct devbroker_opts *o,
+                           struct ccai_error *err)
+{
+    const char *host;
+
+    db->cl = cluster_new((int)o->brokers, err);
+    if (db->cl == NULL)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        if (cluster_topic_create(db->cl, o->topics[i], (int)o->partitions[i],
+                                 err) != 0)
+            return -1;
+    }
+    db->br = bridge_start(o->bind_addr, (uint16_t)o->port, db->cl, err);
+    if (db->br == NULL)
+        return -1;
+    host = strcmp(o->bind_addr, "0.0.0.0") == 0 ? "127.0.0.1" : o->bind_addr;
+    (void)snprintf(db->bootstrap, sizeof(db->bootstrap), "%s:%u", host,
+                   bridge_port(db->br));
+    if (o->control_port >= 0) {
+        db->ctl = control_start((uint16_t)o->control_port, db->cl, db->br,
+                                db->bootstrap, err);
+        if (db->ctl == NULL)
+            return -1;
+        (void)snprintf(db->control, sizeof(db->control), "127.0.0.1:%u",
+                       control_port(db->ctl));
+    }
+    if (o->ready_file != NULL &&
+        write_ready_file(o->ready_file, db->bootstrap, db->control) != 0)
+        return ccai_error_set(err, CCAI_E_IO, "--ready-file",
+                              "cannot write the ready file '%s': %s",
+                              o->ready_file, strerror(errno));
+    return 0;
+}
+
+static void devbroker_stop(struct devbroker *db)
+{
+    control_stop(db->ctl);
+    bridge_stop(db->br);
+    cluster_free(db->cl);
+}
+
+static void log_ready(const struct devbroker *db,
+                      const struct devbroker_opts *o)
+{
+    char fields[512];
+    char esc[256];
+
+    (void)snprintf(fields, sizeof(fields),
+                   "\"bootstrap\":\"%s\",\"control\":\"%s\",\"brokers\":%ld,"
+                   "\"development_tool\":true",
+                   ccai_log_json_escape(db->bootstrap, esc, sizeof(esc)),
+                   db->control, o->brokers);
+    ccai_log_emitf(CCAI_LOG_INFO, "main", fields,
+                   "ccai-devbroker %s ready: DEVELOPMENT TOOL, in-memory "
+                   "librdkafka mock cluster, never for production",
+                   CCAI_VERSION);
+    for (int i = 0; i < 3; i++)
+        LOG_INFO("main", "topic '%s' has %ld partition(s)", o->topics[i],
+                 o->partitions[i]);
 }
 
 int main(int argc, char **argv)
@@ -199,23 +269,17 @@ int main(int argc, char **argv)
         .partitions = {12, 12, 3},
         .control_port = -1,
     };
+    struct devbroker db = {0};
     enum ccai_log_level level = CCAI_LOG_INFO;
     struct ccai_error err = {0};
-    struct cluster *cl = NULL;
-    struct bridge *br = NULL;
-    struct control *ctl = NULL;
-    char bootstrap[80];
-    char control[80] = "";
-    char fields[512];
-    char esc[256];
-    const char *host;
     int rc;
 
     rc = parse_args(argc, argv, &o);
     if (rc != 0)
         return rc > 0 ? 0 : EXIT_USAGE;
     if (ccai_log_level_parse(env_or("LOG_LEVEL", "info"), &level) != 0) {
-        fprintf(stderr, "LOG_LEVEL: must be debug, info, warn, error or off\n");
+        (void)fprintf(stderr,
+                      "LOG_LEVEL: must be debug, info, warn, error or off\n");
         return EXIT_USAGE;
     }
     o.topics[0] = env_or("TOPIC_EVENTS", "contact-events");
@@ -226,62 +290,22 @@ int main(int argc, char **argv)
         LOG_ERROR("main", "cannot install signal handlers");
         return 1;
     }
-    rc = 1;
-    cl = cluster_new((int)o.brokers, &err);
-    if (cl == NULL)
-        goto fail;
-    for (int i = 0; i < 3; i++) {
-        if (cluster_topic_create(cl, o.topics[i], (int)o.partitions[i], &err) !=
-            0)
-            goto fail;
+    if (devbroker_start(&db, &o, &err) != 0) {
+        /* one line: stderr for a usage problem, the JSON log otherwise */
+        if (err.status == CCAI_E_CONFIG)
+            (void)fprintf(stderr, "ccai-devbroker: %s\n", err.message);
+        else
+            LOG_ERROR("main", "%s", err.message);
+        devbroker_stop(&db);
+        return err.status == CCAI_E_CONFIG ? EXIT_USAGE : 1;
     }
-    br = bridge_start(o.bind_addr, (uint16_t)o.port, cl, &err);
-    if (br == NULL)
-        goto fail;
-    host = strcmp(o.bind_addr, "0.0.0.0") == 0 ? "127.0.0.1" : o.bind_addr;
-    snprintf(bootstrap, sizeof(bootstrap), "%s:%u", host, bridge_port(br));
-    if (o.control_port >= 0) {
-        ctl = control_start((uint16_t)o.control_port, cl, br, bootstrap, &err);
-        if (ctl == NULL)
-            goto fail;
-        snprintf(control, sizeof(control), "127.0.0.1:%u", control_port(ctl));
-    }
-    snprintf(fields, sizeof(fields),
-             "\"bootstrap\":\"%s\",\"control\":\"%s\",\"brokers\":%ld,"
-             "\"mock_bootstrap\":\"%s\",\"development_tool\":true",
-             ccai_log_json_escape(bootstrap, esc, sizeof(esc)), control,
-             o.brokers, "see GET /status");
-    ccai_log_emitf(CCAI_LOG_INFO, "main", fields,
-                   "ccai-devbroker %s ready: DEVELOPMENT TOOL, in-memory "
-                   "librdkafka mock cluster, never for production",
-                   CCAI_VERSION);
-    for (int i = 0; i < 3; i++)
-        LOG_INFO("main", "topic '%s' has %ld partition(s)", o.topics[i],
-                 o.partitions[i]);
-    if (o.ready_file != NULL &&
-        write_ready_file(o.ready_file, bootstrap, control) != 0) {
-        ccai_error_set(&err, CCAI_E_IO, "--ready-file",
-                       "cannot write the ready file '%s': %s", o.ready_file,
-                       strerror(errno));
-        goto fail;
-    }
+    log_ready(&db, &o);
     while (!ccai_shutdown_requested())
         ccai_shutdown_sleep_ms(1000);
     LOG_INFO("main", "stop requested: shutting down");
-    rc = 0;
-    goto out;
-fail:
-    LOG_ERROR("main", "%s", err.message);
-    fprintf(stderr, "ccai-devbroker: %s\n", err.message);
-    if (err.status == CCAI_E_CONFIG)
-        rc = EXIT_USAGE;
-out:
-    control_stop(ctl);
-    bridge_stop(br);
-    cluster_free(cl);
-    if (o.ready_file != NULL && rc == 0)
-        unlink(o.ready_file);
-    if (rc == 0)
-        LOG_INFO("main", "stopped");
-    return rc;
+    devbroker_stop(&db);
+    if (o.ready_file != NULL)
+        (void)unlink(o.ready_file);
+    LOG_INFO("main", "stopped");
+    return 0;
 }
