@@ -72,8 +72,9 @@ struct ccai_proc;
  * replacing in) the inherited environment; a bare "NAME" unsets it; may
  * be NULL. stdin is /dev/null; stdout and stderr go to a log file in the
  * temp dir. The child gets its own process group and SIGKILL when the
- * test process dies. Returns a new handle (free with ccai_proc_free) or
- * NULL. */
+ * test process dies (PR_SET_PDEATHSIG: it fires when the *thread* that
+ * started the child exits, so start children from the main thread).
+ * Returns a new handle (free with ccai_proc_free) or NULL. */
 struct ccai_proc *ccai_proc_start(const char *name,
                                   const char *const *args,
                                   const char *const *env);
