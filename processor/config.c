@@ -70,6 +70,9 @@ static const struct env_spec specs[] = {
        1000,
        3600000,
        session_timeout_ms),
+    /* fault drill for tests: raise the producer's fatal error once after
+     * this many acknowledged records */
+    NUM("PROCESSOR_TEST_FATAL_AFTER", "0", 0, 1000000000, test_fatal_after),
 };
 
 const struct env_spec *processor_config_specs(size_t *n)

@@ -58,6 +58,7 @@ struct processor_config {
     long produce_timeout_ms;    /* PROCESSOR_PRODUCE_TIMEOUT_MS */
     long produce_retries;       /* PROCESSOR_PRODUCE_RETRIES */
     long session_timeout_ms;    /* PROCESSOR_SESSION_TIMEOUT_MS */
+    long test_fatal_after;      /* PROCESSOR_TEST_FATAL_AFTER, 0 = off */
     /* derived by processor_config_load */
     enum engine_provider provider;
 };

@@ -106,6 +106,7 @@ struct worker {
     unsigned llm_in_flight;
     bool draining;
     struct worker_metrics m;
+    uint64_t n_acked; /* records acknowledged (fault drill) */
     /* rates for stats */
     uint64_t n_consumed, n_finished;
     uint64_t last_consumed, last_finished;
@@ -370,6 +371,10 @@ static void on_published(void *opaque, rd_kafka_resp_err_t rerr, void *ctx)
 
     if (rerr == RD_KAFKA_RESP_ERR_NO_ERROR) {
         work_finished(wk);
+        if (++w->n_acked == (uint64_t)w->cfg->test_fatal_after) {
+            LOG_WARN("worker", "fault drill: raising a fatal producer error");
+            publisher_inject_fatal(w->pub);
+        }
         return;
     }
     if (w->draining && !consumer_is_current(wk->part, wk->gen)) {

@@ -584,6 +584,39 @@ static void test_sigterm_drains_and_exits_zero(void **state)
     rt_tally_release(&t);
 }
 
+static void test_fatal_producer_error_rebuilds_and_loses_nothing(void **state)
+{
+    enum { N = 600 };
+    struct fixture *fx = *state;
+    struct rt_producer *pr = rt_producer_new(boot(fx));
+    struct rt_tally t;
+    json_t *stats = NULL;
+    const char *const env[] = {"PROCESSOR_TEST_FATAL_AFTER=100", NULL};
+
+    assert_non_null(pr);
+    for (int i = 0; i < N; i++) {
+        char id[32], contact[32];
+
+        snprintf(id, sizeof(id), "fat-%d", i);
+        snprintf(contact, sizeof(contact), "c-fat-%d", i % 60);
+        produce_event(pr, id, contact, "message.received", i, NULL);
+    }
+    assert_int_equal(rt_producer_flush(pr, 10000), 0);
+    rt_producer_free(pr);
+    assert_int_equal(rt_proc_start(&fx->proc, boot(fx), "g-fatal", env), 0);
+    assert_int_equal(rt_wait_complete(boot(fx), "fat", N, 120000, &t), 0);
+    fprintf(stderr, "fatal: %zu results, %zu duplicates\n", t.n_results,
+            t.duplicates);
+    rt_tally_release(&t);
+    assert_int_equal(
+        ccai_proc_wait_log(fx->proc.proc, "producer rebuilt", 30000), 0);
+    stats = rt_proc_stats(&fx->proc);
+    assert_non_null(stats);
+    assert_true(json_integer_value(json_object_get(
+                    json_object_get(stats, "producer"), "rebuilds")) >= 1);
+    json_decref(stats);
+}
+
 static void test_bad_configuration_exits_2_naming_the_variable(void **state)
 {
     struct fixture *fx = *state;
@@ -684,6 +717,9 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_open_breaker_degrades_with_circuit_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_fatal_producer_error_rebuilds_and_loses_nothing, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_zero,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
