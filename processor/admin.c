@@ -47,7 +47,7 @@ static void on_ready(struct http_request *req, void *ctx)
 
     pthread_mutex_lock(&a->lock);
     ready = a->ready;
-    snprintf(why, sizeof(why), "%s", a->why);
+    (void)snprintf(why, sizeof(why), "%s", a->why);
     pthread_mutex_unlock(&a->lock);
     if (ready) {
         http_respond_json(
@@ -114,7 +114,7 @@ struct admin *admin_start(const char *bind_addr,
     }
     pthread_mutex_init(&a->lock, NULL);
     a->metrics = metrics;
-    snprintf(a->why, sizeof(a->why), "starting");
+    (void)snprintf(a->why, sizeof(a->why), "starting");
     memset(&hc, 0, sizeof(hc));
     hc.service = "processor";
     hc.bind_addr = bind_addr;
@@ -145,7 +145,7 @@ void admin_publish(struct admin *a,
 
     pthread_mutex_lock(&a->lock);
     a->ready = ready;
-    snprintf(a->why, sizeof(a->why), "%s", why ? why : "");
+    (void)snprintf(a->why, sizeof(a->why), "%s", why ? why : "");
     if (stats_json) {
         old = a->stats_json;
         a->stats_json = stats_json;

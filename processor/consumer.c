@@ -41,7 +41,8 @@ part_get(struct consumer *c, const char *topic, int32_t partition, bool create)
         return NULL;
     if (c->n_parts == c->cap_parts) {
         size_t ncap = c->cap_parts ? c->cap_parts * 2 : 16;
-        struct consumer_partition **np = realloc(c->parts, ncap * sizeof(*np));
+        struct consumer_partition **np =
+            realloc(c->parts, ncap * sizeof(struct consumer_partition *));
 
         if (np == NULL)
             return NULL;
@@ -51,7 +52,7 @@ part_get(struct consumer *c, const char *topic, int32_t partition, bool create)
     p = calloc(1, sizeof(*p));
     if (p == NULL)
         return NULL;
-    snprintf(p->topic, sizeof(p->topic), "%s", topic);
+    (void)snprintf(p->topic, sizeof(p->topic), "%s", topic);
     p->partition = partition;
     offsets_init(&p->offs);
     p->stored = p->committed = p->position = p->high = -1;
@@ -270,13 +271,13 @@ static int make_pipe(int fds[2], struct ccai_error *err)
     return 0;
 }
 
-struct consumer *consumer_new(const struct consumer_config *cfg,
-                              struct ccai_error *err)
+/* our consumer defaults, then the KAFKA_* environment over them */
+static rd_kafka_conf_t *consumer_conf(const struct consumer_config *cfg,
+                                      struct ccai_error *err)
 {
     char commit_ms[32];
     char session_ms[32];
     char heartbeat_ms[32];
-    char errstr[512];
     const char *defaults[] = {
         "group.id",
         cfg->group,
@@ -308,6 +309,22 @@ struct consumer *consumer_new(const struct consumer_config *cfg,
         "ccai-processor",
         NULL,
     };
+
+    (void)snprintf(commit_ms, sizeof(commit_ms), "%ld",
+                   cfg->commit_interval_ms);
+    (void)snprintf(session_ms, sizeof(session_ms), "%ld",
+                   cfg->session_timeout_ms);
+    (void)snprintf(heartbeat_ms, sizeof(heartbeat_ms), "%ld",
+                   cfg->session_timeout_ms / 3 > 3000
+                       ? 3000
+                       : cfg->session_timeout_ms / 3);
+    return ccai_kafka_conf_new(defaults, NULL, err);
+}
+
+struct consumer *consumer_new(const struct consumer_config *cfg,
+                              struct ccai_error *err)
+{
+    char errstr[512];
     struct consumer *c = calloc(1, sizeof(*c));
     rd_kafka_conf_t *conf = NULL;
     rd_kafka_queue_t *q = NULL;
@@ -322,12 +339,7 @@ struct consumer *consumer_new(const struct consumer_config *cfg,
     c->wake[0] = c->wake[1] = -1;
     if (make_pipe(c->wake, err) != 0)
         goto fail;
-    snprintf(commit_ms, sizeof(commit_ms), "%ld", cfg->commit_interval_ms);
-    snprintf(session_ms, sizeof(session_ms), "%ld", cfg->session_timeout_ms);
-    snprintf(heartbeat_ms, sizeof(heartbeat_ms), "%ld",
-             cfg->session_timeout_ms / 3 > 3000 ? 3000
-                                                : cfg->session_timeout_ms / 3);
-    conf = ccai_kafka_conf_new(defaults, NULL, err);
+    conf = consumer_conf(cfg, err);
     if (conf == NULL)
         goto fail;
     rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);

@@ -27,20 +27,20 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ccai-processor [--help | --version | --healthcheck]\n"
-            "\n"
-            "Consumes ContactEvents from Kafka (TOPIC_EVENTS), analyses them\n"
-            "with an LLM or the offline analyzer, and publishes results\n"
-            "(TOPIC_RESULTS) or dead letters (TOPIC_DLQ). Admin endpoints on\n"
-            "PROCESSOR_PORT: /api/v1/processor/{health,ready,stats}, "
-            "/metrics.\n"
-            "Configuration comes from the environment; see "
-            "docs/processor.md.\n"
-            "\n"
-            "  --healthcheck  GET http://127.0.0.1:$PROCESSOR_PORT"
-            "/api/v1/processor/health,\n"
-            "                 exit 0 on 200, else 1\n");
+    (void)fprintf(
+        out, "usage: ccai-processor [--help | --version | --healthcheck]\n"
+             "\n"
+             "Consumes ContactEvents from Kafka (TOPIC_EVENTS), analyses them\n"
+             "with an LLM or the offline analyzer, and publishes results\n"
+             "(TOPIC_RESULTS) or dead letters (TOPIC_DLQ). Admin endpoints on\n"
+             "PROCESSOR_PORT: /api/v1/processor/{health,ready,stats}, "
+             "/metrics.\n"
+             "Configuration comes from the environment; see "
+             "docs/processor.md.\n"
+             "\n"
+             "  --healthcheck  GET http://127.0.0.1:$PROCESSOR_PORT"
+             "/api/v1/processor/health,\n"
+             "                 exit 0 on 200, else 1\n");
 }
 
 /* a plain-socket GET, so the container health check needs no curl */
@@ -69,9 +69,10 @@ static int healthcheck(void)
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0)
         goto out;
-    snprintf(req, sizeof(req),
-             "GET /api/v1/processor/health HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-             "Connection: close\r\n\r\n");
+    (void)snprintf(
+        req, sizeof(req),
+        "GET /api/v1/processor/health HTTP/1.0\r\nHost: 127.0.0.1\r\n"
+        "Connection: close\r\n\r\n");
     if (write(fd, req, strlen(req)) != (ssize_t)strlen(req))
         goto out;
     n = read(fd, resp, sizeof(resp) - 1);
@@ -101,18 +102,18 @@ int main(int argc, char **argv)
             return 0;
         }
         if (strcmp(argv[i], "--version") == 0) {
-            printf("ccai-processor %s\n", CCAI_VERSION);
+            (void)printf("ccai-processor %s\n", CCAI_VERSION);
             return 0;
         }
         if (strcmp(argv[i], "--healthcheck") == 0)
             return healthcheck();
-        fprintf(stderr, "ccai-processor: unknown option '%s'\n", argv[i]);
+        (void)fprintf(stderr, "ccai-processor: unknown option '%s'\n", argv[i]);
         usage(stderr);
         return 2;
     }
     if (processor_config_load(&cfg, &err) != 0) {
-        fprintf(stderr, "ccai-processor: invalid configuration: %s\n",
-                err.message);
+        (void)fprintf(stderr, "ccai-processor: invalid configuration: %s\n",
+                      err.message);
         return 2;
     }
     (void)ccai_log_level_parse(cfg.log_level, &lvl);

@@ -182,7 +182,8 @@ static rd_kafka_t *producer_create(struct publisher *pub,
     rd_kafka_t *rk = NULL;
     rd_kafka_queue_t *q = NULL;
 
-    snprintf(timeout, sizeof(timeout), "%ld", pub->cfg.message_timeout_ms);
+    (void)snprintf(timeout, sizeof(timeout), "%ld",
+                   pub->cfg.message_timeout_ms);
     conf = ccai_kafka_conf_new(defaults, NULL, err);
     if (conf == NULL)
         return NULL;

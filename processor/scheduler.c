@@ -53,7 +53,7 @@ struct scheduler *scheduler_new(unsigned max_running)
     if (s == NULL)
         return NULL;
     s->n_buckets = SCHED_MIN_BUCKETS;
-    s->buckets = calloc(s->n_buckets, sizeof(*s->buckets));
+    s->buckets = calloc(s->n_buckets, sizeof(struct scheduler_key *));
     if (s->buckets == NULL) {
         free(s);
         return NULL;
@@ -82,7 +82,7 @@ void scheduler_free(struct scheduler *s)
 static int rehash(struct scheduler *s)
 {
     size_t n = s->n_buckets * 2;
-    struct scheduler_key **nb = calloc(n, sizeof(*nb));
+    struct scheduler_key **nb = calloc(n, sizeof(struct scheduler_key *));
 
     if (nb == NULL)
         return -1;

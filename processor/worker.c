@@ -249,12 +249,12 @@ static void work_send_dlq(struct work *wk)
     hdr_add(hdrs, "error.code", wk->dlq_code);
     hdr_add(hdrs, "error.message", wk->dlq_message);
     hdr_add(hdrs, "error.stage", wk->dlq_stage);
-    snprintf(num, sizeof(num), "%u", wk->llm_attempts);
+    (void)snprintf(num, sizeof(num), "%u", wk->llm_attempts);
     hdr_add(hdrs, "attempts", num);
     hdr_add(hdrs, "original.topic", rd_kafka_topic_name(wk->msg->rkt));
-    snprintf(num, sizeof(num), "%" PRId32, wk->msg->partition);
+    (void)snprintf(num, sizeof(num), "%" PRId32, wk->msg->partition);
     hdr_add(hdrs, "original.partition", num);
-    snprintf(num, sizeof(num), "%" PRId64, wk->msg->offset);
+    (void)snprintf(num, sizeof(num), "%" PRId64, wk->msg->offset);
     hdr_add(hdrs, "original.offset", num);
     wk->state = WORK_PUBLISHING;
     wk->record = RECORD_DLQ;
@@ -276,9 +276,10 @@ static void work_dead_letter(
     char fields[160];
 
     wk->dlq_stage = stage;
-    snprintf(wk->dlq_code, sizeof(wk->dlq_code), "%s", code);
+    (void)snprintf(wk->dlq_code, sizeof(wk->dlq_code), "%s", code);
     va_start(ap, fmt);
-    vsnprintf(wk->dlq_message, sizeof(wk->dlq_message), fmt, ap);
+    /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive */
+    (void)vsnprintf(wk->dlq_message, sizeof(wk->dlq_message), fmt, ap);
     va_end(ap);
     if (wk->job) {
         engine_job_abandon(wk->w->eng, wk->job);
@@ -287,9 +288,9 @@ static void work_dead_letter(
     }
     work_release_key(wk);
     ccai_counter_add(dlq_counter(wk->w, stage), 1);
-    snprintf(fields, sizeof(fields),
-             "\"partition\":%d,\"offset\":%" PRId64 ",\"stage\":\"%s\"",
-             (int)wk->msg->partition, wk->msg->offset, stage);
+    (void)snprintf(fields, sizeof(fields),
+                   "\"partition\":%d,\"offset\":%" PRId64 ",\"stage\":\"%s\"",
+                   (int)wk->msg->partition, wk->msg->offset, stage);
     if (ccai_log_enabled(CCAI_LOG_WARN))
         ccai_log_emitf(CCAI_LOG_WARN, "worker", fields, "dead letter: %s: %s",
                        code, wk->dlq_message);
@@ -332,7 +333,7 @@ static void work_publish_result(struct work *wk)
     count_result(w, json, len);
     hdrs = rd_kafka_headers_new(8);
     ccai_traceparent_child(wk->trace[0] ? wk->trace : NULL, trace);
-    snprintf(ce_id, sizeof(ce_id), "%s:result", wk->ev.event_id);
+    (void)snprintf(ce_id, sizeof(ce_id), "%s:result", wk->ev.event_id);
     hdr_add(hdrs, "content-type", "application/json");
     hdr_add(hdrs, "traceparent", trace);
     hdr_add(hdrs, "ce_specversion", "1.0");
@@ -342,7 +343,7 @@ static void work_publish_result(struct work *wk)
     hdr_add(hdrs, "ce_subject", wk->ev.contact_id);
     hdr_add(hdrs, "event_id", wk->ev.event_id);
     if (wk->ev.tenant_id) {
-        snprintf(tenant, sizeof(tenant), "%s", wk->ev.tenant_id);
+        (void)snprintf(tenant, sizeof(tenant), "%s", wk->ev.tenant_id);
         hdr_add(hdrs, "tenant", tenant);
     }
     wk->state = WORK_PUBLISHING;
@@ -447,7 +448,7 @@ static void work_submit_llm(struct work *wk)
 
         memset(&ans, 0, sizeof(ans));
         ans.outcome = LLM_FAIL_NETWORK;
-        snprintf(ans.error, sizeof(ans.error), "%.150s", err.message);
+        (void)snprintf(ans.error, sizeof(ans.error), "%.150s", err.message);
         on_llm_done(wk, &ans);
     }
 }
@@ -467,7 +468,8 @@ static void work_llm_failed(struct work *wk, const struct llm_answer *ans)
     if (w->cfg->fallback == PROCESSOR_FALLBACK_DLQ) {
         char code[48];
 
-        snprintf(code, sizeof(code), "llm_%s", outcome_name(ans->outcome));
+        (void)snprintf(code, sizeof(code), "llm_%s",
+                       outcome_name(ans->outcome));
         work_dead_letter(wk, "llm", code,
                          "LLM call failed after %u attempts: %s", ans->attempts,
                          ans->error);
@@ -594,13 +596,13 @@ static int work_parse(struct work *wk, struct ccai_error *err)
         int64_t ts = rd_kafka_message_timestamp(msg, NULL);
 
         if (hdr_id && contact_event_id_is_valid(hdr_id))
-            snprintf(gen_id, sizeof(gen_id), "%s", hdr_id);
+            (void)snprintf(gen_id, sizeof(gen_id), "%s", hdr_id);
         else /* deterministic, so a replay dedupes */
-            snprintf(gen_id, sizeof(gen_id), "kafka-%" PRId32 "-%" PRId64,
-                     msg->partition, msg->offset);
+            (void)snprintf(gen_id, sizeof(gen_id), "kafka-%" PRId32 "-%" PRId64,
+                           msg->partition, msg->offset);
         ccai_time_rfc3339(ts > 0 ? ts : ccai_now_ms(), received);
         if (hdr_tp && ccai_traceparent_is_valid(hdr_tp))
-            snprintf(trace, sizeof(trace), "%.55s", hdr_tp);
+            (void)snprintf(trace, sizeof(trace), "%.55s", hdr_tp);
         else
             ccai_traceparent_new(trace);
         if (contact_event_stamp(
@@ -612,9 +614,9 @@ static int work_parse(struct work *wk, struct ccai_error *err)
             return -1;
     }
     if (hdr_tp && ccai_traceparent_is_valid(hdr_tp))
-        snprintf(wk->trace, sizeof(wk->trace), "%.55s", hdr_tp);
+        (void)snprintf(wk->trace, sizeof(wk->trace), "%.55s", hdr_tp);
     else if (wk->ev.trace && ccai_traceparent_is_valid(wk->ev.trace))
-        snprintf(wk->trace, sizeof(wk->trace), "%.55s", wk->ev.trace);
+        (void)snprintf(wk->trace, sizeof(wk->trace), "%.55s", wk->ev.trace);
     return 0;
 }
 
@@ -646,6 +648,11 @@ static void on_record(struct worker *w,
         else
             work_dead_letter(wk, "validate", "invalid_event", "%s",
                              err.message);
+        return;
+    }
+    if (wk->ev.contact_id == NULL) { /* the parser guarantees it; be sure */
+        work_dead_letter(wk, "validate", "invalid_event",
+                         "/contact_id: is required");
         return;
     }
     if (scheduler_push(w->sched, wk->ev.contact_id, strlen(wk->ev.contact_id),
@@ -691,14 +698,11 @@ static void on_revoke(struct consumer_partition *part, void *ctx)
 
 /* ---- stats and readiness --------------------------------------------- */
 
-static char *stats_json(struct worker *w)
+/* the assignment array of the stats document; also feeds the lag gauges */
+static json_t *assignment_json(struct worker *w)
 {
-    json_t *root = json_object();
     json_t *assign = json_array();
-    struct llm_client_stats ls;
-    struct engine_stats es;
     struct consumer_partition *p = NULL;
-    char *text = NULL;
 
     consumer_refresh(w->cons);
     for (size_t i = 0; (p = consumer_partition_at(w->cons, i)) != NULL; i++) {
@@ -720,12 +724,24 @@ static char *stats_json(struct worker *w)
                               (json_int_t)p->high, "lag", (json_int_t)lag,
                               "paused", p->paused, "pending",
                               (json_int_t)offsets_pending(&p->offs)));
-        snprintf(labels, sizeof(labels), "partition=\"%d\"", (int)p->partition);
+        (void)snprintf(labels, sizeof(labels), "partition=\"%d\"",
+                       (int)p->partition);
         ccai_gauge_set(
             ccai_metrics_gauge(w->metrics, "ccai_processor_consumer_lag",
                                "Records behind the high watermark", labels),
             lag < 0 ? 0 : lag);
     }
+    return assign;
+}
+
+static char *stats_json(struct worker *w)
+{
+    json_t *root = json_object();
+    json_t *assign = assignment_json(w);
+    struct llm_client_stats ls;
+    struct engine_stats es;
+    char *text = NULL;
+
     llm_client_stats(w->llm, &ls);
     engine_stats(w->eng, &es);
     json_object_set_new(root, "assignment", assign);
