@@ -207,7 +207,8 @@ int ccai_http_wait_status(const char *url, long status, long timeout_ms);
 
 struct ccai_devbroker;
 
-/** Start ccai-devbroker on a free port with --control-port 0 and a ready
+/** Start ccai-devbroker ($CCAI_DEVBROKER_BIN when set: a path, e.g. a
+ * non-TSan build) on a free port with --control-port 0 and a ready
  * file, plus @args (NULL-terminated, e.g. {"--brokers","3",NULL}) and
  * @env (as in ccai_proc_start); waits up to 30 s until it is ready.
  * Returns a new handle or NULL. */

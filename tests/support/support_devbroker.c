@@ -39,6 +39,15 @@ static int parse_ready(const char *text, struct ccai_devbroker *db)
     return 0;
 }
 
+/* $CCAI_DEVBROKER_BIN overrides the binary, e.g. an uninstrumented build
+ * for TSan runs (the mock's C11 threads crash under TSan). */
+static const char *devbroker_binary(void)
+{
+    const char *bin = getenv("CCAI_DEVBROKER_BIN");
+
+    return (bin != NULL && bin[0] != '\0') ? bin : "ccai-devbroker";
+}
+
 struct ccai_devbroker *ccai_devbroker_start(const char *const *args,
                                             const char *const *env)
 {
@@ -60,7 +69,7 @@ struct ccai_devbroker *ccai_devbroker_start(const char *const *args,
     for (size_t i = 0; args && args[i] && n < 63; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    db->proc = ccai_proc_start("ccai-devbroker", argv, env);
+    db->proc = ccai_proc_start(devbroker_binary(), argv, env);
     if (db->proc == NULL)
         goto out;
     for (;;) {
