@@ -8,7 +8,7 @@
 # contact-events. Prints a table; exits 1 on a lost acknowledged event.
 #
 # usage: bench/ingress_bench.sh [DURATION_S] [CONNECTIONS...]
-#   env: CCAI_BIN_DIR (build/bin), BENCH_BIN_DIR (build-bench/bin),
+#   env: CCAI_BIN_DIR (build/bin), BENCH_BIN_DIR (CCAI_BIN_DIR, else build-bench/bin),
 #        WRK_THREADS (2), INGRESS_THREADS (2), KEEP_LOGS=1
 set -euo pipefail
 
@@ -19,7 +19,8 @@ shift || true
 conns=("$@")
 [ ${#conns[@]} -gt 0 ] || conns=(64 256)
 bin_dir=${CCAI_BIN_DIR:-$root/build/bin}
-bench_bin=${BENCH_BIN_DIR:-$root/build-bench/bin}
+bench_bin=${BENCH_BIN_DIR:-$bin_dir}
+[ -x "$bench_bin/ccai-bare-server" ] || bench_bin=$root/build-bench/bin
 wrk_threads=${WRK_THREADS:-2}
 lua=$here/ingress_events.lua
 topic=${TOPIC_EVENTS:-contact-events}
@@ -33,6 +34,7 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ccai-bench-XXXXXX")
 pids=()
+# shellcheck disable=SC2317  # invoked through the EXIT trap
 cleanup() {
     for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
@@ -67,7 +69,7 @@ topic_count() {
 "$bin_dir/ccai-devbroker" --port 0 --ready-file "$work/db.ready" \
     >"$work/devbroker.log" 2>&1 &
 devbroker_pid=$!
-pids+=($devbroker_pid)
+pids+=("$devbroker_pid")
 wait_for 30 grep -q '^bootstrap=' "$work/db.ready" || { echo "devbroker did not start" >&2; exit 1; }
 bootstrap=$(sed -n 's/^bootstrap=//p' "$work/db.ready")
 
@@ -77,7 +79,7 @@ PORT=$ingress_port INGRESS_BIND=127.0.0.1 INGRESS_AUTH=none LOG_LEVEL=warn \
     KAFKA_BOOTSTRAP_SERVERS=$bootstrap INGRESS_THREADS=${INGRESS_THREADS:-2} \
     "$bin_dir/ccai-ingress" >"$work/ingress.log" 2>&1 &
 ingress_pid=$!
-pids+=($ingress_pid)
+pids+=("$ingress_pid")
 wait_for 30 curl -fsS "http://127.0.0.1:$ingress_port/api/v1/ready" || {
     echo "ingress not ready" >&2; tail -20 "$work/ingress.log" >&2; exit 1; }
 

@@ -80,7 +80,7 @@ int ccai_buf_vaddf(struct ccai_buf *buf, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0 || buf_reserve(buf, (size_t)n) != 0)
         return -1;
-    vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    (void)vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
     buf->len += (size_t)n;
     return 0;
 }

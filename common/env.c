@@ -106,8 +106,8 @@ int ccai_env_parse_one(const struct env_spec *spec,
     case ENV_STR:
         if (strlen(value) >= (size_t)spec->max)
             return ccai_error_set(err, CCAI_E_CONFIG, spec->name,
-                                  "%s: value longer than %ld bytes",
-                                  spec->name, spec->max - 1);
+                                  "%s: value longer than %ld bytes", spec->name,
+                                  spec->max - 1);
         memcpy(field, value, strlen(value) + 1);
         return 0;
     case ENV_LONG:
@@ -172,19 +172,19 @@ void ccai_env_log(const struct env_spec *specs,
 
         switch (specs[i].kind) {
         case ENV_STR:
-            snprintf(value, sizeof(value), "%s",
-                     specs[i].secret ? (*field ? "***" : "") : field);
+            (void)snprintf(value, sizeof(value), "%s",
+                           specs[i].secret ? (*field ? "***" : "") : field);
             break;
         case ENV_LONG:
         case ENV_MS:
-            snprintf(value, sizeof(value), "%ld", *(const long *)field);
+            (void)snprintf(value, sizeof(value), "%ld", *(const long *)field);
             break;
         case ENV_BOOL:
-            snprintf(value, sizeof(value), "%s",
-                     *(const bool *)field ? "true" : "false");
+            (void)snprintf(value, sizeof(value), "%s",
+                           *(const bool *)field ? "true" : "false");
             break;
         case ENV_ENUM:
-            snprintf(value, sizeof(value), "%d", *(const int *)field);
+            (void)snprintf(value, sizeof(value), "%d", *(const int *)field);
             break;
         }
         LOG_INFO(component, "config %s=%s", specs[i].name, value);

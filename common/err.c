@@ -26,8 +26,8 @@ int ccai_error_vset(struct ccai_error *err,
     if (err == NULL)
         return -1;
     err->status = status;
-    snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
-    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    (void)snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+    (void)vsnprintf(err->message, sizeof(err->message), fmt, ap);
     return -1;
 }
 
@@ -60,19 +60,20 @@ void ccai_error_add(struct ccai_error *err,
         return;
     }
     v = &err->violations[err->n_violations++];
-    snprintf(v->pointer, sizeof(v->pointer), "%s", pointer ? pointer : "");
+    (void)snprintf(v->pointer, sizeof(v->pointer), "%s",
+                   pointer ? pointer : "");
     va_start(ap, fmt);
-    vsnprintf(v->message, sizeof(v->message), fmt, ap);
+    (void)vsnprintf(v->message, sizeof(v->message), fmt, ap);
     va_end(ap);
     if (err->n_violations == 1) {
         err->status = CCAI_E_INVALID;
-        snprintf(err->field, sizeof(err->field), "%s", v->pointer);
-        int n = snprintf(err->message, sizeof(err->message), "%s%s",
-                         v->pointer, v->pointer[0] ? ": " : "");
+        (void)snprintf(err->field, sizeof(err->field), "%s", v->pointer);
+        int n = snprintf(err->message, sizeof(err->message), "%s%s", v->pointer,
+                         v->pointer[0] ? ": " : "");
         if (n > 0 && (size_t)n < sizeof(err->message))
-            snprintf(err->message + n, sizeof(err->message) - (size_t)n,
-                     "%.*s", (int)(sizeof(err->message) - (size_t)n - 1),
-                     v->message);
+            (void)snprintf(err->message + n, sizeof(err->message) - (size_t)n,
+                           "%.*s", (int)(sizeof(err->message) - (size_t)n - 1),
+                           v->message);
     }
 }
 

@@ -10,20 +10,20 @@
 
 enum ccai_status {
     CCAI_OK = 0,
-    CCAI_E_INVALID,      /* 400: malformed or schema violation */
-    CCAI_E_UNAUTHORIZED, /* 401 */
-    CCAI_E_FORBIDDEN,    /* 403 */
-    CCAI_E_NOT_FOUND,    /* 404 */
-    CCAI_E_METHOD,       /* 405 */
-    CCAI_E_CONFLICT,     /* 409 */
-    CCAI_E_TOO_LARGE,    /* 413 */
-    CCAI_E_MEDIA_TYPE,   /* 415 */
-    CCAI_E_RATE_LIMITED, /* 429 */
-    CCAI_E_INTERNAL,     /* 500 */
+    CCAI_E_INVALID,         /* 400: malformed or schema violation */
+    CCAI_E_UNAUTHORIZED,    /* 401 */
+    CCAI_E_FORBIDDEN,       /* 403 */
+    CCAI_E_NOT_FOUND,       /* 404 */
+    CCAI_E_METHOD,          /* 405 */
+    CCAI_E_CONFLICT,        /* 409 */
+    CCAI_E_TOO_LARGE,       /* 413 */
+    CCAI_E_MEDIA_TYPE,      /* 415 */
+    CCAI_E_RATE_LIMITED,    /* 429 */
+    CCAI_E_INTERNAL,        /* 500 */
     CCAI_E_NOT_IMPLEMENTED, /* 501 */
-    CCAI_E_UNAVAILABLE,  /* 503: broker down, queue full */
-    CCAI_E_TIMEOUT,      /* 504: broker did not confirm in time */
-    CCAI_E_CONFIG,       /* bad configuration at start */
+    CCAI_E_UNAVAILABLE,     /* 503: broker down, queue full */
+    CCAI_E_TIMEOUT,         /* 504: broker did not confirm in time */
+    CCAI_E_CONFIG,          /* bad configuration at start */
     CCAI_E_NOMEM,
     CCAI_E_IO,
 };

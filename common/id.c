@@ -53,11 +53,11 @@ void ccai_uuid7(char out[CCAI_UUID_LEN + 1])
         b[i] = (unsigned char)(ms >> (40 - 8 * i));
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0f));
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f));
-    snprintf(out, CCAI_UUID_LEN + 1,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-             "%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-             b[11], b[12], b[13], b[14], b[15]);
+    (void)snprintf(out, CCAI_UUID_LEN + 1,
+                   "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                   "%02x%02x%02x%02x%02x%02x",
+                   b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+                   b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 static bool hex_run(const char *s, size_t n, bool *all_zero)
@@ -104,7 +104,9 @@ static void hex_random(char *out, size_t nbytes)
 
 void ccai_traceparent_new(char out[CCAI_TRACEPARENT_LEN + 1])
 {
-    memcpy(out, "00-", 3);
+    out[0] = '0';
+    out[1] = '0';
+    out[2] = '-';
     hex_random(out + 3, 16);
     out[35] = '-';
     hex_random(out + 36, 8);
@@ -130,6 +132,6 @@ void ccai_time_rfc3339(int64_t ms, char out[32])
     char base[24];
 
     gmtime_r(&secs, &tm);
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
+    (void)strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    (void)snprintf(out, 32, "%s.%03dZ", base, (int)(ms % 1000));
 }

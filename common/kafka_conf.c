@@ -55,6 +55,8 @@ static const char *env_get(char *const *envp, const char *name)
 {
     size_t nlen = strlen(name);
 
+    if (envp == NULL)
+        return NULL;
     for (char *const *e = envp; *e; e++) {
         if (strncmp(*e, name, nlen) == 0 && (*e)[nlen] == '=')
             return *e + nlen + 1;
@@ -69,7 +71,9 @@ const char *ccai_kafka_bootstrap(char *const *envp)
     return v && *v ? v : CCAI_KAFKA_DEFAULT_BOOTSTRAP;
 }
 
-static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
+static void on_rdkafka_log(const rd_kafka_t *rk,
+                           int level,
+                           const char *fac,
                            const char *buf)
 {
     enum ccai_log_level lvl = CCAI_LOG_DEBUG;
@@ -85,8 +89,11 @@ static void on_rdkafka_log(const rd_kafka_t *rk, int level, const char *fac,
         ccai_log_emit(lvl, "rdkafka", "%s: %s", fac, buf);
 }
 
-static int conf_set(rd_kafka_conf_t *conf, const char *prop, const char *value,
-                    const char *var, struct ccai_error *err)
+static int conf_set(rd_kafka_conf_t *conf,
+                    const char *prop,
+                    const char *value,
+                    const char *var,
+                    struct ccai_error *err)
 {
     char errstr[256];
 
@@ -96,8 +103,8 @@ static int conf_set(rd_kafka_conf_t *conf, const char *prop, const char *value,
     return 0;
 }
 
-static int set_security(rd_kafka_conf_t *conf, char *const *envp,
-                        struct ccai_error *err)
+static int
+set_security(rd_kafka_conf_t *conf, char *const *envp, struct ccai_error *err)
 {
     static const struct {
         const char *var;

@@ -20,7 +20,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error",
 
 void ccai_log_init(const char *service, enum ccai_log_level level)
 {
-    snprintf(log_service, sizeof(log_service), "%s", service);
+    (void)snprintf(log_service, sizeof(log_service), "%s", service);
     atomic_store(&log_level, (int)level);
 }
 
@@ -62,7 +62,8 @@ char *ccai_log_json_escape(const char *in, char *out, unsigned n)
             esc[1] = (char)*p;
             elen = 2;
         } else if (*p == '\n') {
-            memcpy(esc, "\\n", 2);
+            esc[0] = '\\';
+            esc[1] = 'n';
             elen = 2;
         } else if (*p < 0x20 || *p == 0x7f) {
             elen = (unsigned)snprintf(esc, sizeof(esc), "\\u%04x", *p);
@@ -79,11 +80,12 @@ char *ccai_log_json_escape(const char *in, char *out, unsigned n)
     return out;
 }
 
-static void log_vemit(enum ccai_log_level level,
-                      const char *component,
-                      const char *fields,
-                      const char *fmt,
-                      va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+log_vemit(enum ccai_log_level level,
+          const char *component,
+          const char *fields,
+          const char *fmt,
+          va_list ap)
 {
     char msg[1024];
     char emsg[2048];
@@ -95,15 +97,15 @@ static void log_vemit(enum ccai_log_level level,
 
     gettimeofday(&tv, NULL);
     gmtime_r(&tv.tv_sec, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    (void)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+    (void)vsnprintf(msg, sizeof(msg), fmt, ap);
     ccai_log_json_escape(msg, emsg, sizeof(emsg));
     len = snprintf(line, sizeof(line),
                    "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"service\":\"%s\","
                    "\"component\":\"%s\",\"msg\":\"%s\"%s%s}\n",
                    ts, (long)(tv.tv_usec / 1000), level_names[level],
-                   log_service, component, emsg,
-                   fields && fields[0] ? "," : "", fields ? fields : "");
+                   log_service, component, emsg, fields && fields[0] ? "," : "",
+                   fields ? fields : "");
     if (len < 0)
         return;
     if ((size_t)len >= sizeof(line)) {

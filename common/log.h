@@ -42,15 +42,19 @@ void ccai_log_emitf(enum ccai_log_level level,
  * truncating safely. Returns @out. */
 char *ccai_log_json_escape(const char *in, char *out, unsigned n);
 
-#define CCAI_LOG_AT(lvl, component, ...)                                       \
-    do {                                                                       \
-        if (ccai_log_enabled(lvl))                                             \
-            ccai_log_emit((lvl), (component), __VA_ARGS__);                    \
+#define CCAI_LOG_AT(lvl, component, ...)                    \
+    do {                                                    \
+        if (ccai_log_enabled(lvl))                          \
+            ccai_log_emit((lvl), (component), __VA_ARGS__); \
     } while (0)
 
-#define LOG_DEBUG(component, ...) CCAI_LOG_AT(CCAI_LOG_DEBUG, component, __VA_ARGS__)
-#define LOG_INFO(component, ...)  CCAI_LOG_AT(CCAI_LOG_INFO, component, __VA_ARGS__)
-#define LOG_WARN(component, ...)  CCAI_LOG_AT(CCAI_LOG_WARN, component, __VA_ARGS__)
-#define LOG_ERROR(component, ...) CCAI_LOG_AT(CCAI_LOG_ERROR, component, __VA_ARGS__)
+#define LOG_DEBUG(component, ...) \
+    CCAI_LOG_AT(CCAI_LOG_DEBUG, component, __VA_ARGS__)
+#define LOG_INFO(component, ...) \
+    CCAI_LOG_AT(CCAI_LOG_INFO, component, __VA_ARGS__)
+#define LOG_WARN(component, ...) \
+    CCAI_LOG_AT(CCAI_LOG_WARN, component, __VA_ARGS__)
+#define LOG_ERROR(component, ...) \
+    CCAI_LOG_AT(CCAI_LOG_ERROR, component, __VA_ARGS__)
 
 #endif

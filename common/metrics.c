@@ -45,9 +45,8 @@ struct ccai_metrics {
     struct series *tail;
 };
 
-const double ccai_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                       0.05,  0.1,    0.25,  0.5,  1,
-                                       2.5,   5,      10,    30};
+const double ccai_latency_buckets[] = {
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 const size_t ccai_latency_buckets_n =
     sizeof(ccai_latency_buckets) / sizeof(ccai_latency_buckets[0]);
 
@@ -80,8 +79,10 @@ void ccai_metrics_free(struct ccai_metrics *m)
     free(m);
 }
 
-static struct series *series_get(struct ccai_metrics *m, enum metric_type type,
-                                 const char *family, const char *help,
+static struct series *series_get(struct ccai_metrics *m,
+                                 enum metric_type type,
+                                 const char *family,
+                                 const char *help,
                                  const char *labels)
 {
     struct series *s = NULL;
@@ -135,7 +136,8 @@ out:
 }
 
 struct ccai_counter *ccai_metrics_counter(struct ccai_metrics *m,
-                                          const char *family, const char *help,
+                                          const char *family,
+                                          const char *help,
                                           const char *labels)
 {
     return (struct ccai_counter *)series_get(m, METRIC_COUNTER, family, help,
@@ -143,7 +145,8 @@ struct ccai_counter *ccai_metrics_counter(struct ccai_metrics *m,
 }
 
 struct ccai_gauge *ccai_metrics_gauge(struct ccai_metrics *m,
-                                      const char *family, const char *help,
+                                      const char *family,
+                                      const char *help,
                                       const char *labels)
 {
     return (struct ccai_gauge *)series_get(m, METRIC_GAUGE, family, help,
@@ -157,8 +160,7 @@ struct ccai_histogram *ccai_metrics_histogram(struct ccai_metrics *m,
                                               const double *bounds,
                                               size_t n_bounds)
 {
-    struct series *s =
-        series_get(m, METRIC_HISTOGRAM, family, help, labels);
+    struct series *s = series_get(m, METRIC_HISTOGRAM, family, help, labels);
 
     if (s == NULL)
         return NULL;
@@ -236,9 +238,9 @@ static int render_histogram(struct ccai_buf *b, const struct series *s)
     return ccai_buf_addf(
         b, "%s_sum%s%s%s %.6f\n%s_count%s%s%s %llu\n", s->family,
         s->labels[0] ? "{" : "", s->labels, s->labels[0] ? "}" : "",
-        (double)atomic_load(&((struct series *)s)->sum_micros) / 1e6,
-        s->family, s->labels[0] ? "{" : "", s->labels,
-        s->labels[0] ? "}" : "", (unsigned long long)cum);
+        (double)atomic_load(&((struct series *)s)->sum_micros) / 1e6, s->family,
+        s->labels[0] ? "{" : "", s->labels, s->labels[0] ? "}" : "",
+        (unsigned long long)cum);
 }
 
 char *ccai_metrics_render(struct ccai_metrics *m, size_t *len)
@@ -260,15 +262,14 @@ char *ccai_metrics_render(struct ccai_metrics *m, size_t *len)
             rc |= render_histogram(&b, s);
             continue;
         }
-        rc |= ccai_buf_addf(&b, "%s%s%s%s ", s->family,
-                            s->labels[0] ? "{" : "", s->labels,
-                            s->labels[0] ? "}" : "");
+        rc |= ccai_buf_addf(&b, "%s%s%s%s ", s->family, s->labels[0] ? "{" : "",
+                            s->labels, s->labels[0] ? "}" : "");
         if (s->type == METRIC_COUNTER)
             rc |= ccai_buf_addf(&b, "%llu\n",
                                 (unsigned long long)atomic_load(&s->counter));
         else
-            rc |= ccai_buf_addf(&b, "%lld\n",
-                                (long long)atomic_load(&s->gauge));
+            rc |=
+                ccai_buf_addf(&b, "%lld\n", (long long)atomic_load(&s->gauge));
     }
     pthread_mutex_unlock(&m->lock);
     if (rc != 0) {
