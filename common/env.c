@@ -161,6 +161,23 @@ int ccai_env_load(const struct env_spec *specs,
     return 0;
 }
 
+/* the @index-th choice of "a|b|c" into @out, or the number if out of range */
+static void enum_name(const char *choices, int index, char *out, size_t n)
+{
+    const char *p = choices;
+
+    for (int i = 0; p && i < index; i++) {
+        p = strchr(p, '|');
+        if (p)
+            p++;
+    }
+    if (p == NULL || index < 0) {
+        (void)snprintf(out, n, "%d", index);
+        return;
+    }
+    (void)snprintf(out, n, "%.*s", (int)strcspn(p, "|"), p);
+}
+
 void ccai_env_log(const struct env_spec *specs,
                   size_t n,
                   const void *cfg,
@@ -184,7 +201,8 @@ void ccai_env_log(const struct env_spec *specs,
                            *(const bool *)field ? "true" : "false");
             break;
         case ENV_ENUM:
-            (void)snprintf(value, sizeof(value), "%d", *(const int *)field);
+            enum_name(specs[i].choices, *(const int *)field, value,
+                      sizeof(value));
             break;
         }
         LOG_INFO(component, "config %s=%s", specs[i].name, value);

@@ -600,6 +600,34 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     LOG_WARN("mhd", "%s", msg);
 }
 
+/* one daemon, internal epoll thread(s); the thread-pool option only when
+ * more than one thread is asked for (MHD warns about a pool of one) */
+static struct MHD_Daemon *start_daemon(struct http_server *srv,
+                                       const struct http_server_config *cfg,
+                                       struct sockaddr_in *addr)
+{
+    struct MHD_OptionItem opts[] = {
+        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
+        {MHD_OPTION_SOCK_ADDR, 0, addr},
+        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
+        {MHD_OPTION_CONNECTION_LIMIT,
+         (intptr_t)(cfg->max_connections ? cfg->max_connections : 4096), NULL},
+        {MHD_OPTION_CONNECTION_TIMEOUT,
+         (intptr_t)(cfg->idle_timeout_s ? cfg->idle_timeout_s : 60), NULL},
+        {MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024, NULL},
+        {MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)cfg->threads, NULL},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    size_t n = sizeof(opts) / sizeof(opts[0]);
+
+    if (cfg->threads <= 1) /* drop the pool entry: END moves up */
+        opts[n - 2] = opts[n - 1];
+    return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+                                MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
+                            cfg->port, NULL, NULL, on_access, srv,
+                            MHD_OPTION_ARRAY, opts, MHD_OPTION_END);
+}
+
 struct http_server *http_server_start(const struct http_server_config *cfg,
                                       struct ccai_error *err)
 {
@@ -630,19 +658,7 @@ struct http_server *http_server_start(const struct http_server_config *cfg,
     srv->latency = ccai_metrics_histogram(
         cfg->metrics, family, "HTTP request latency from first byte to answer",
         NULL, ccai_latency_buckets, ccai_latency_buckets_n);
-    srv->daemon = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-            MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
-        cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)(cfg->threads ? cfg->threads : 1),
-        MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(cfg->max_connections ? cfg->max_connections : 4096),
-        MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)(cfg->idle_timeout_s ? cfg->idle_timeout_s : 60),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    srv->daemon = start_daemon(srv, cfg, &addr);
     if (srv->daemon == NULL) {
         ccai_error_set(err, CCAI_E_IO, "", "cannot listen on %s:%u",
                        cfg->bind_addr ? cfg->bind_addr : "0.0.0.0",

@@ -273,7 +273,8 @@ static void work_dead_letter(
     struct work *wk, const char *stage, const char *code, const char *fmt, ...)
 {
     va_list ap;
-    char fields[160];
+    char fields[640];
+    char reason[384];
 
     wk->dlq_stage = stage;
     (void)snprintf(wk->dlq_code, sizeof(wk->dlq_code), "%s", code);
@@ -288,12 +289,18 @@ static void work_dead_letter(
     }
     work_release_key(wk);
     ccai_counter_add(dlq_counter(wk->w, stage), 1);
-    (void)snprintf(fields, sizeof(fields),
-                   "\"partition\":%d,\"offset\":%" PRId64 ",\"stage\":\"%s\"",
-                   (int)wk->msg->partition, wk->msg->offset, stage);
-    if (ccai_log_enabled(CCAI_LOG_WARN))
-        ccai_log_emitf(CCAI_LOG_WARN, "worker", fields, "dead letter: %s: %s",
-                       code, wk->dlq_message);
+    /* exactly one line with msg "dead-lettered" per dead letter: the
+     * CloudWatch metric filter of terraform/modules/observability counts them
+     */
+    if (ccai_log_enabled(CCAI_LOG_WARN)) {
+        (void)ccai_log_json_escape(wk->dlq_message, reason, sizeof(reason));
+        (void)snprintf(fields, sizeof(fields),
+                       "\"partition\":%d,\"offset\":%" PRId64
+                       ",\"stage\":\"%s\",\"code\":\"%s\",\"reason\":\"%s\"",
+                       (int)wk->msg->partition, wk->msg->offset, stage, code,
+                       reason);
+        ccai_log_emitf(CCAI_LOG_WARN, "worker", fields, "dead-lettered");
+    }
     work_send_dlq(wk);
 }
 
