@@ -208,3 +208,26 @@ void ccai_env_log(const struct env_spec *specs,
         LOG_INFO(component, "config %s=%s", specs[i].name, value);
     }
 }
+
+void ccai_env_print(const struct env_spec *specs, size_t n, FILE *out)
+{
+    static const char *const kinds[] = {
+        [ENV_STR] = "string", [ENV_LONG] = "integer", [ENV_MS] = "duration_ms",
+        [ENV_BOOL] = "bool",  [ENV_ENUM] = "enum",
+    };
+
+    for (size_t i = 0; i < n; i++) {
+        const struct env_spec *sp = &specs[i];
+        const char *def = sp->fallback && *sp->fallback ? sp->fallback : "-";
+
+        if (sp->kind == ENV_ENUM)
+            (void)fprintf(out, "%s\t%s\t%s\t%s\n", sp->name, kinds[sp->kind],
+                          def, sp->choices);
+        else if (sp->kind == ENV_LONG || sp->kind == ENV_MS)
+            (void)fprintf(out, "%s\t%s\t%s\t%ld..%ld\n", sp->name,
+                          kinds[sp->kind], def, sp->min, sp->max);
+        else
+            (void)fprintf(out, "%s\t%s\t%s\t-\n", sp->name, kinds[sp->kind],
+                          def);
+    }
+}

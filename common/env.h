@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "err.h"
 
@@ -48,6 +49,13 @@ void ccai_env_log(const struct env_spec *specs,
                   size_t n,
                   const void *cfg,
                   const char *component);
+
+/** Print the variables of @specs to @out, one per line, tab-separated:
+ * name, kind (string|integer|duration_ms|bool|enum), default ("-" when
+ * required or empty), and the allowed range or choices ("-" when none).
+ * The binaries' --print-env; tests/deploy/check_config_docs.sh compares it
+ * with docs/configuration.md. */
+void ccai_env_print(const struct env_spec *specs, size_t n, FILE *out);
 
 /** Strict parsers shared by config code: whole string, no junk. */
 int ccai_parse_long(const char *text, long min, long max, long *out);

@@ -103,20 +103,34 @@ static int conf_set(rd_kafka_conf_t *conf,
     return 0;
 }
 
+/* the named security variables and the librdkafka property each sets */
+struct security_var {
+    const char *var;
+    const char *prop;
+};
+static const struct security_var security_map[] = {
+    {"KAFKA_SECURITY_PROTOCOL", "security.protocol"},
+    {"KAFKA_SASL_MECHANISM", "sasl.mechanism"},
+    {"KAFKA_SASL_USERNAME", "sasl.username"},
+    {"KAFKA_SASL_PASSWORD", "sasl.password"},
+};
+
+void ccai_kafka_env_print(FILE *out)
+{
+    (void)fprintf(out, "KAFKA_BOOTSTRAP_SERVERS\tstring\t%s\t-\n",
+                  CCAI_KAFKA_DEFAULT_BOOTSTRAP);
+    for (size_t i = 0; i < sizeof(security_map) / sizeof(security_map[0]); i++)
+        (void)fprintf(out, "%s\tstring\t-\t-\n", security_map[i].var);
+    (void)fprintf(out, "KAFKA_CONFIG_<PROP>\tstring\t-\t-\n");
+}
+
 static int
 set_security(rd_kafka_conf_t *conf, char *const *envp, struct ccai_error *err)
 {
-    static const struct {
-        const char *var;
-        const char *prop;
-    } map[] = {
-        {"KAFKA_SECURITY_PROTOCOL", "security.protocol"},
-        {"KAFKA_SASL_MECHANISM", "sasl.mechanism"},
-        {"KAFKA_SASL_USERNAME", "sasl.username"},
-        {"KAFKA_SASL_PASSWORD", "sasl.password"},
-    };
+    const struct security_var *map = security_map;
 
-    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+    for (size_t i = 0; i < sizeof(security_map) / sizeof(security_map[0]);
+         i++) {
         const char *v = env_get(envp, map[i].var);
         char lower[64];
 

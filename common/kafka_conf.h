@@ -7,6 +7,7 @@
 #define CCAI_KAFKA_CONF_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include <librdkafka/rdkafka.h>
 
@@ -33,5 +34,8 @@ rd_kafka_conf_t *ccai_kafka_conf_new(const char *const *defaults,
 
 /** Read the bootstrap servers value the conf will use (for logs/stats). */
 const char *ccai_kafka_bootstrap(char *const *envp);
+
+/** The KAFKA_* variables in ccai_env_print's format (--print-env). */
+void ccai_kafka_env_print(FILE *out);
 
 #endif

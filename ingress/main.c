@@ -13,6 +13,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "env.h"
 #include "http.h"
 #include "kafka_conf.h"
 #include "log.h"
@@ -29,7 +30,8 @@ static void usage(void)
     size_t n = 0;
     const struct env_spec *specs = ingress_config_specs(&n);
 
-    printf("usage: ccai-ingress [--help | --version | --healthcheck]\n"
+    printf("usage: ccai-ingress [--help | --version | --healthcheck | "
+           "--print-env]\n"
            "HTTP API of the Contact Center AI Orchestrator: accepts contact\n"
            "events and produces them to Kafka once the broker acknowledges\n"
            "them. Configured from the environment (see docs/ingress.md):\n");
@@ -105,6 +107,18 @@ static void graceful_stop(struct http_server *srv,
     producer_free(producer);
 }
 
+/* --print-env: every variable this binary reads, tab-separated
+ * (name, kind, default, range or choices); docs/configuration.md is checked
+ * against it */
+static void print_env(void)
+{
+    size_t n = 0;
+    const struct env_spec *specs = ingress_config_specs(&n);
+
+    ccai_env_print(specs, n, stdout);
+    ccai_kafka_env_print(stdout);
+}
+
 /* --help, --version, --healthcheck: returns an exit status, or -1 to run. */
 static int handle_options(int argc, char **argv)
 {
@@ -119,6 +133,10 @@ static int handle_options(int argc, char **argv)
         }
         if (strcmp(argv[i], "--healthcheck") == 0)
             return healthcheck();
+        if (strcmp(argv[i], "--print-env") == 0) {
+            print_env();
+            return 0;
+        }
         (void)fprintf(stderr,
                       "ccai-ingress: unknown option '%s' (try --help)\n",
                       argv[i]);

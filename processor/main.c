@@ -14,6 +14,8 @@
 
 #include "admin.h"
 #include "config.h"
+#include "env.h"
+#include "kafka_conf.h"
 #include "log.h"
 #include "metrics.h"
 #include "shutdown.h"
@@ -28,7 +30,8 @@
 static void usage(FILE *out)
 {
     (void)fprintf(
-        out, "usage: ccai-processor [--help | --version | --healthcheck]\n"
+        out, "usage: ccai-processor [--help | --version | --healthcheck | "
+             "--print-env]\n"
              "\n"
              "Consumes ContactEvents from Kafka (TOPIC_EVENTS), analyses them\n"
              "with an LLM or the offline analyzer, and publishes results\n"
@@ -86,6 +89,18 @@ out:
     return rc;
 }
 
+/* --print-env: every variable this binary reads, tab-separated
+ * (name, kind, default, range or choices); docs/configuration.md is checked
+ * against it */
+static void print_env(void)
+{
+    size_t n = 0;
+    const struct env_spec *specs = processor_config_specs(&n);
+
+    ccai_env_print(specs, n, stdout);
+    ccai_kafka_env_print(stdout);
+}
+
 int main(int argc, char **argv)
 {
     struct processor_config cfg;
@@ -107,6 +122,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--healthcheck") == 0)
             return healthcheck();
+        if (strcmp(argv[i], "--print-env") == 0) {
+            print_env();
+            return 0;
+        }
         (void)fprintf(stderr, "ccai-processor: unknown option '%s'\n", argv[i]);
         usage(stderr);
         return 2;
