@@ -168,6 +168,8 @@ static rd_kafka_t *producer_create(struct publisher *pub,
         "5",
         "compression.type",
         "lz4",
+        "partitioner", /* as the ingress: keyed by contact_id, murmur2 */
+        "murmur2_random",
         "queue.buffering.max.messages",
         "200000",
         "message.timeout.ms",
