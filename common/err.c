@@ -70,7 +70,7 @@ void ccai_error_add(struct ccai_error *err,
         (void)snprintf(err->field, sizeof(err->field), "%s", v->pointer);
         int n = snprintf(err->message, sizeof(err->message), "%s%s", v->pointer,
                          v->pointer[0] ? ": " : "");
-        if (n > 0 && (size_t)n < sizeof(err->message))
+        if (n >= 0 && (size_t)n < sizeof(err->message))
             (void)snprintf(err->message + n, sizeof(err->message) - (size_t)n,
                            "%.*s", (int)(sizeof(err->message) - (size_t)n - 1),
                            v->message);

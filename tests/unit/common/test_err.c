@@ -45,6 +45,18 @@ static void test_err_violations_summary_and_overflow(void **state)
     assert_string_equal(err.field, "/contact_id");
 }
 
+/* a violation of the whole document (pointer "") still has a message */
+static void test_err_violation_at_root(void **state)
+{
+    struct ccai_error err;
+
+    (void)state;
+    ccai_error_clear(&err);
+    ccai_error_add(&err, "", "body is not valid JSON");
+    assert_string_equal(err.field, "");
+    assert_string_equal(err.message, "body is not valid JSON");
+}
+
 static void test_err_status_http_codes(void **state)
 {
     (void)state;
@@ -66,6 +78,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_err_set_and_clear),
         cmocka_unit_test(test_err_violations_summary_and_overflow),
+        cmocka_unit_test(test_err_violation_at_root),
         cmocka_unit_test(test_err_status_http_codes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
