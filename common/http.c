@@ -26,6 +26,7 @@
 
 #define HTTP_MAX_PARAMS 4
 #define HTTP_PARAM_MAX  256
+#define HTTP_PATH_MAX   512
 /* a body this many times over the limit is not worth reading to the end */
 #define HTTP_DISCARD_FACTOR 4
 
@@ -49,6 +50,16 @@ enum req_state {
     REQ_QUEUED,      /* response handed to MHD */
 };
 
+/* An answer packed in one block: the header pointers, the header strings,
+ * the content type and the body. */
+struct http_answer {
+    char *block;                /* owned */
+    const char *const *headers; /* into block; NULL-terminated */
+    const char *type;           /* into block, or NULL */
+    const char *body;           /* into block */
+    size_t len;
+};
+
 struct http_request {
     struct http_server *srv;
     struct MHD_Connection *conn;
@@ -59,17 +70,27 @@ struct http_request {
     const struct http_route *route;
     enum ccai_status early; /* CCAI_OK, or 404/405/413 decided early */
     unsigned allowed;       /* methods of routes matching the path */
-    char path[512];
-    char params[HTTP_MAX_PARAMS][HTTP_PARAM_MAX];
+    const char *params[HTTP_MAX_PARAMS]; /* into text, after the path */
     unsigned n_params;
     char request_id[72];
     struct ccai_buf body;
     size_t discarded;
-    struct MHD_Response *response;
+    /* the stored answer; the MHD response is
+     * built from it on the MHD thread (queue_stored), so an answer given
+     * on another thread allocates once there and nothing MHD frees
+     * crosses threads. The body is handed to MHD without a copy and the
+     * block freed with the request. */
+    struct http_answer answer;
     int status;
     uint64_t start_ns;
     void *app;
     http_app_free_fn *app_free;
+    /* the path (at most HTTP_PATH_MAX - 1 bytes), then room for the
+     * captured parameters (never longer than the path, plus their NULs):
+     * sized per request so the state stays small (no 1.5 KB of fixed
+     * arrays to zero on every request) */
+    char *path;
+    char text[];
 };
 
 static uint64_t now_ns(void)
@@ -104,6 +125,9 @@ route_match(const char *pattern, const char *path, struct http_request *req)
     const char *p = pattern;
     const char *s = path;
     unsigned n = 0;
+    /* parameters are copied after the path's NUL: together they are
+     * shorter than the path plus one NUL each */
+    char *out = req->path + strlen(req->path) + 1;
 
     while (*p && *s) {
         if (p[0] == '{' && p[1] == '}') {
@@ -112,8 +136,10 @@ route_match(const char *pattern, const char *path, struct http_request *req)
 
             if (len == 0 || len >= HTTP_PARAM_MAX || n >= HTTP_MAX_PARAMS)
                 return false;
-            memcpy(req->params[n], s, len);
-            req->params[n][len] = '\0';
+            memcpy(out, s, len);
+            out[len] = '\0';
+            req->params[n] = out;
+            out += len + 1;
             n++;
             s += len;
             p += 2;
@@ -177,17 +203,23 @@ static struct http_request *request_new(struct http_server *srv,
                                         const char *url,
                                         const char *method)
 {
-    struct http_request *req = calloc(1, sizeof(*req));
+    size_t path_len = strnlen(url, HTTP_PATH_MAX);
+    struct http_request *req = NULL;
 
+    if (path_len == HTTP_PATH_MAX) /* too long: answered 404 below */
+        path_len = HTTP_PATH_MAX - 1;
+    req = calloc(1, sizeof(*req) + 2 * (path_len + 1) + HTTP_MAX_PARAMS);
     if (req == NULL)
         return NULL;
+    req->path = req->text;
     req->srv = srv;
     req->conn = conn;
     pthread_mutex_init(&req->lock, NULL);
     req->start_ns = now_ns();
     req->method = method_parse(method);
-    (void)snprintf(req->path, sizeof(req->path), "%s", url);
-    if (strlen(url) >= sizeof(req->path))
+    memcpy(req->path, url, path_len);
+    req->path[path_len] = '\0';
+    if (url[path_len] != '\0')
         req->early = CCAI_E_NOT_FOUND;
     ccai_buf_init(&req->body, srv->cfg.max_body);
     request_id_init(req, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -202,25 +234,49 @@ static void request_free(struct http_request *req)
 {
     if (req->app_free)
         req->app_free(req->app);
-    if (req->response)
-        MHD_destroy_response(req->response);
+    free(req->answer.block);
     ccai_buf_release(&req->body);
     pthread_mutex_destroy(&req->lock);
     atomic_fetch_sub(&req->srv->in_flight, 1);
     free(req);
 }
 
-/* Queue the stored response; MHD thread, inside the access callback. */
+/* Build the MHD response of the stored answer and queue it; MHD thread,
+ * inside the access callback. */
 static enum MHD_Result queue_stored(struct http_request *req)
 {
+    static const char oom[] = "{\"status\":503}";
+    struct MHD_Response *resp = NULL;
     enum MHD_Result rc = MHD_NO;
 
     pthread_mutex_lock(&req->lock);
     req->state = REQ_QUEUED;
     pthread_mutex_unlock(&req->lock);
-    rc = MHD_queue_response(req->conn, (unsigned)req->status, req->response);
-    MHD_destroy_response(req->response);
-    req->response = NULL;
+    /* PERSISTENT: the body stays in req->answer until the request is
+     * done, after the last byte is sent */
+    if (req->answer.block != NULL)
+        resp = MHD_create_response_from_buffer(
+            req->answer.len, (void *)req->answer.body, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL) {
+        LOG_ERROR("http", "cannot create response: out of memory");
+        req->status = 503;
+        req->answer.type = "application/problem+json";
+        req->answer.headers = NULL;
+        resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
+                                               MHD_RESPMEM_PERSISTENT);
+        if (resp == NULL)
+            return MHD_NO; /* drop the connection */
+    }
+    if (req->answer.type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                req->answer.type);
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "Cache-Control", "no-store");
+    for (size_t i = 0; req->answer.headers && req->answer.headers[i]; i += 2)
+        MHD_add_response_header(resp, req->answer.headers[i],
+                                req->answer.headers[i + 1]);
+    rc = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+    MHD_destroy_response(resp);
     return rc;
 }
 
@@ -272,6 +328,52 @@ static void count_request(struct http_request *req)
                            (double)(now_ns() - req->start_ns) / 1e9);
 }
 
+/* Copy @s (with its NUL) to @o; returns the copy. */
+static const char *copy_str(char **o, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *dst = *o;
+
+    memcpy(dst, s, n);
+    *o += n;
+    return dst;
+}
+
+/* Pack an answer into one allocation; @ans->block is NULL on
+ * out-of-memory. Any thread. */
+static void answer_pack(struct http_answer *ans,
+                        const char *content_type,
+                        const char *body,
+                        size_t len,
+                        const char *const *headers)
+{
+    size_t n = 0;
+    size_t size = len + 1;
+    const char **hdrs = NULL;
+    char *o = NULL;
+
+    memset(ans, 0, sizeof(*ans));
+    for (; headers && headers[n] && headers[n + 1]; n += 2)
+        size += strlen(headers[n]) + strlen(headers[n + 1]) + 2;
+    if (content_type)
+        size += strlen(content_type) + 1;
+    ans->block = malloc((n + 1) * sizeof(*hdrs) + size);
+    if (ans->block == NULL)
+        return;
+    hdrs = (const char **)(void *)ans->block;
+    o = ans->block + (n + 1) * sizeof(*hdrs);
+    for (size_t i = 0; i < n; i++)
+        hdrs[i] = copy_str(&o, headers[i]);
+    hdrs[n] = NULL;
+    ans->headers = hdrs;
+    ans->type = content_type ? copy_str(&o, content_type) : NULL;
+    if (len > 0)
+        memcpy(o, body, len);
+    o[len] = '\0';
+    ans->body = o;
+    ans->len = len;
+}
+
 void http_respond(struct http_request *req,
                   int status,
                   const char *content_type,
@@ -279,39 +381,20 @@ void http_respond(struct http_request *req,
                   size_t len,
                   const char *const *headers)
 {
-    struct MHD_Response *resp = NULL;
+    struct http_answer ans;
     bool resume = false;
 
-    resp = MHD_create_response_from_buffer(len, (void *)body,
-                                           MHD_RESPMEM_MUST_COPY);
-    if (resp == NULL) {
-        LOG_ERROR("http", "cannot create response: out of memory");
-        static const char oom[] = "{\"status\":503}";
-        resp = MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom,
-                                               MHD_RESPMEM_PERSISTENT);
-        status = 503;
-        content_type = "application/problem+json";
-        headers = NULL;
-        if (resp == NULL)
-            return; /* nothing left to do: MHD will time the client out */
-    }
-    if (content_type)
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                content_type);
-    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
-    MHD_add_response_header(resp, "Cache-Control", "no-store");
-    for (size_t i = 0; headers && headers[i]; i += 2)
-        MHD_add_response_header(resp, headers[i], headers[i + 1]);
-
+    /* a NULL block makes queue_stored send the out-of-memory 503 */
+    answer_pack(&ans, content_type, body, len, headers);
     pthread_mutex_lock(&req->lock);
-    if (req->response != NULL || req->state >= REQ_ANSWERED) {
+    if (req->state >= REQ_ANSWERED) {
         LOG_ERROR("http", "request %s answered twice", req->request_id);
         pthread_mutex_unlock(&req->lock);
-        MHD_destroy_response(resp);
+        free(ans.block);
         return;
     }
-    req->response = resp;
-    req->status = status;
+    req->answer = ans;
+    req->status = ans.block ? status : 503;
     /* count while @req is surely alive: once the lock is released an
      * answer given during REQ_HANDLING may be queued, sent and freed by
      * the MHD thread at any moment */

@@ -235,6 +235,10 @@ void api_on_delivery(void *ctx,
 
 /* ---- sending -------------------------------------------------------- */
 
+/* Room for a typical event's record on the stack; larger ones (long text)
+ * take one heap buffer for the duration of the call. */
+#define SEND_STACK_BYTES 4096
+
 /* Stamp and send one valid event; failures land in @r. */
 static void
 send_one(struct submit *sub, struct contact_event *ev, struct item_result *r)
@@ -242,27 +246,38 @@ send_one(struct submit *sub, struct contact_event *ev, struct item_result *r)
     struct api *api = sub->api;
     struct request_headers hdr;
     struct ccai_error err;
-    char *value = NULL;
+    char stack[SEND_STACK_BYTES];
+    char *value = stack;
+    char *heap = NULL;
     size_t len = 0;
 
     ccai_error_clear(&err);
     if (request_stamp(ev, sub->tenant, sub->trace, ccai_now_ms(), &err) != 0)
         goto fail;
-    value = contact_event_to_json(ev, &len);
-    if (value == NULL) {
-        ccai_error_set(&err, CCAI_E_NOMEM, "", "out of memory");
+    /* serialised once, straight from the validated tree; the producer
+     * copies it into its message (F_COPY), so no allocation survives */
+    len = contact_event_to_buf(ev, stack, sizeof(stack));
+    if (len >= sizeof(stack)) {
+        heap = malloc(len + 1);
+        value = heap;
+        if (heap == NULL || contact_event_to_buf(ev, heap, len + 1) != len)
+            len = 0;
+    }
+    if (len == 0) {
+        ccai_error_set(&err, CCAI_E_NOMEM, "", "cannot serialise the event");
         goto fail;
     }
     request_kafka_headers(ev, sub->tenant, sub->trace, &hdr);
     atomic_fetch_add(&sub->remaining, 1);
-    /* producer_send takes @value whatever happens */
     if (producer_send(api->producer, ev->contact_id, value, len, hdr.name,
                       hdr.value, hdr.n, r, &err) == 0) {
         r->sent = true;
+        free(heap);
         return;
     }
     atomic_fetch_sub(&sub->remaining, 1);
 fail:
+    free(heap);
     r->status = err.status == CCAI_OK ? CCAI_E_INTERNAL : err.status;
     r->err = calloc(1, sizeof(*r->err));
     if (r->err)

@@ -14,6 +14,12 @@
 struct entry {
     char id[ID_MAX];
     int64_t at_ms;
+};
+
+/* The hash chains live apart from the (large) entries: unlinking the
+ * oldest entry walks its chain, and dense arrays keep that walk in cache
+ * (it was the poll thread's top symbol under load). */
+struct link {
     uint32_t hash;
     uint32_t next; /* next entry in the same bucket, NONE at the end */
 };
@@ -26,6 +32,7 @@ struct event_store {
     size_t len;
     size_t n_buckets;
     uint32_t *buckets;
+    struct link *links; /* parallel to ring */
     struct entry *ring;
 };
 
@@ -53,8 +60,9 @@ struct event_store *event_store_new(long window_ms, size_t capacity)
     while (store->n_buckets < store->cap)
         store->n_buckets <<= 1;
     store->buckets = malloc(store->n_buckets * sizeof(store->buckets[0]));
+    store->links = calloc(store->cap, sizeof(store->links[0]));
     store->ring = calloc(store->cap, sizeof(store->ring[0]));
-    if (store->buckets == NULL || store->ring == NULL) {
+    if (store->buckets == NULL || store->links == NULL || store->ring == NULL) {
         event_store_free(store);
         return NULL;
     }
@@ -68,6 +76,7 @@ void event_store_free(struct event_store *store)
         return;
     pthread_mutex_destroy(&store->lock);
     free(store->buckets);
+    free(store->links);
     free(store->ring);
     free(store);
 }
@@ -76,13 +85,13 @@ void event_store_free(struct event_store *store)
 static void drop_oldest(struct event_store *store)
 {
     uint32_t idx = (uint32_t)store->head;
-    struct entry *e = &store->ring[idx];
-    uint32_t *link = &store->buckets[e->hash & (store->n_buckets - 1)];
+    struct link *l = &store->links[idx];
+    uint32_t *link = &store->buckets[l->hash & (store->n_buckets - 1)];
 
     while (*link != NONE && *link != idx)
-        link = &store->ring[*link].next;
+        link = &store->links[*link].next;
     if (*link == idx)
-        *link = e->next;
+        *link = l->next;
     store->head = (store->head + 1) % store->cap;
     store->len--;
 }
@@ -100,10 +109,12 @@ void event_store_put(struct event_store *store,
 {
     size_t n = strlen(event_id);
     uint32_t idx = 0;
+    uint32_t h = 0;
     struct entry *e = NULL;
 
     if (store == NULL || n == 0 || n >= ID_MAX)
         return;
+    h = hash_id(event_id); /* outside the lock */
     pthread_mutex_lock(&store->lock);
     expire(store, now_ms);
     if (store->len == store->cap)
@@ -112,9 +123,9 @@ void event_store_put(struct event_store *store,
     e = &store->ring[idx];
     memcpy(e->id, event_id, n + 1);
     e->at_ms = now_ms;
-    e->hash = hash_id(event_id);
-    e->next = store->buckets[e->hash & (store->n_buckets - 1)];
-    store->buckets[e->hash & (store->n_buckets - 1)] = idx;
+    store->links[idx].hash = h;
+    store->links[idx].next = store->buckets[h & (store->n_buckets - 1)];
+    store->buckets[h & (store->n_buckets - 1)] = idx;
     store->len++;
     pthread_mutex_unlock(&store->lock);
 }
@@ -131,8 +142,8 @@ bool event_store_has(struct event_store *store,
     pthread_mutex_lock(&store->lock);
     expire(store, now_ms);
     for (uint32_t i = store->buckets[h & (store->n_buckets - 1)]; i != NONE;
-         i = store->ring[i].next) {
-        if (store->ring[i].hash == h &&
+         i = store->links[i].next) {
+        if (store->links[i].hash == h &&
             strcmp(store->ring[i].id, event_id) == 0) {
             found = true;
             break;

@@ -1,6 +1,7 @@
 /* producer - librdkafka producer with a poll thread, readiness check and
  * rebuild after fatal errors; see producer.h. producer_send on any thread;
  * on_delivery_report, on_error and the rebuild on the poll thread. */
+#define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
 #include "producer.h"
 
 #include <pthread.h>
@@ -44,7 +45,9 @@ static const char *const ready_reason[] = {
 
 struct producer {
     struct producer_config cfg;
-    pthread_mutex_t lock; /* senders and swaps of rk/rkt */
+    /* senders (read: they run in parallel, an MHD thread never sleeps on
+     * another's produce call) and swaps of rk/rkt (write) */
+    pthread_rwlock_t lock;
     /* the readiness thread holds it (read) while it uses rk; a swap takes
      * it (write), so the old handle is never destroyed under a check */
     pthread_rwlock_t handle_lock;
@@ -215,13 +218,13 @@ static void rebuild(struct producer *p)
         return; /* stays fatal; retried on the next loop */
     }
     pthread_rwlock_wrlock(&p->handle_lock);
-    pthread_mutex_lock(&p->lock);
+    pthread_rwlock_wrlock(&p->lock);
     old_rk = p->rk;
     old_rkt = p->rkt;
     p->rk = rk;
     p->rkt = rkt;
     atomic_store(&p->fatal, false);
-    pthread_mutex_unlock(&p->lock);
+    pthread_rwlock_unlock(&p->lock);
     pthread_rwlock_unlock(&p->handle_lock);
     /* nobody can reach the old handle now: drain it on this thread */
     handle_drain(old_rk, old_rkt);
@@ -350,13 +353,19 @@ struct producer *producer_new(const struct producer_config *cfg,
                               struct ccai_error *err)
 {
     struct producer *p = calloc(1, sizeof(*p));
+    pthread_rwlockattr_t attr;
 
     if (p == NULL) {
         ccai_error_set(err, CCAI_E_NOMEM, "", "out of memory");
         return NULL;
     }
     p->cfg = *cfg;
-    pthread_mutex_init(&p->lock, NULL);
+    pthread_rwlockattr_init(&attr);
+    /* a rebuild must not wait behind a steady stream of senders */
+    pthread_rwlockattr_setkind_np(&attr,
+                                  PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&p->lock, &attr);
+    pthread_rwlockattr_destroy(&attr);
     pthread_rwlock_init(&p->handle_lock, NULL);
     atomic_store(&p->ready, READY_UNKNOWN);
     metrics_init(p);
@@ -380,7 +389,7 @@ fail:
 
 int producer_send(struct producer *p,
                   const char *key,
-                  char *value,
+                  const char *value,
                   size_t len,
                   const char *const *names,
                   const char *const *values,
@@ -394,24 +403,25 @@ int producer_send(struct producer *p,
     for (size_t i = 0; i < n_headers; i++)
         rd_kafka_header_add(hdrs, names[i], -1, values[i], -1);
     atomic_fetch_add(&p->outstanding, 1);
-    pthread_mutex_lock(&p->lock);
+    pthread_rwlock_rdlock(&p->lock);
     if (atomic_load(&p->fatal)) {
         kerr = RD_KAFKA_RESP_ERR__FATAL;
     } else {
-        /* F_FREE: librdkafka frees @value after the delivery report;
-         * never F_BLOCK: a full queue is answered with 503 at once */
+        /* F_COPY: the value lands in the message's own allocation (one
+         * malloc, freed by librdkafka after the report, instead of a
+         * malloc here and a cross-thread free there); never F_BLOCK: a
+         * full queue is answered with 503 at once */
         kerr = rd_kafka_producev(
             p->rk, RD_KAFKA_V_RKT(p->rkt), RD_KAFKA_V_KEY(key, strlen(key)),
-            RD_KAFKA_V_VALUE(value, len),
-            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_HEADERS(hdrs),
+            RD_KAFKA_V_VALUE((void *)value, len),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(hdrs),
             RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_rwlock_unlock(&p->lock);
     if (kerr == RD_KAFKA_RESP_ERR_NO_ERROR)
-        return 0; /* value and headers now belong to librdkafka */
+        return 0; /* the headers now belong to librdkafka */
     atomic_fetch_sub(&p->outstanding, 1);
     rd_kafka_headers_destroy(hdrs);
-    free(value);
     if (kerr == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         ccai_counter_add(p->rejected_full, 1);
         return ccai_error_set(err, CCAI_E_UNAVAILABLE, "",
@@ -459,19 +469,19 @@ int producer_flush(struct producer *p, long timeout_ms)
 
 void producer_purge(struct producer *p)
 {
-    pthread_mutex_lock(&p->lock);
+    pthread_rwlock_rdlock(&p->lock);
     rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    pthread_mutex_unlock(&p->lock);
+    pthread_rwlock_unlock(&p->lock);
 }
 
 int producer_inject_fatal(struct producer *p, int kafka_err)
 {
     rd_kafka_resp_err_t rc = RD_KAFKA_RESP_ERR_NO_ERROR;
 
-    pthread_mutex_lock(&p->lock);
+    pthread_rwlock_rdlock(&p->lock);
     rc = rd_kafka_test_fatal_error(p->rk, (rd_kafka_resp_err_t)kafka_err,
                                    "injected by a test");
-    pthread_mutex_unlock(&p->lock);
+    pthread_rwlock_unlock(&p->lock);
     return rc == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -1;
 }
 
@@ -494,7 +504,7 @@ void producer_free(struct producer *p)
         rd_kafka_flush(p->rk, 1000);
         handle_drain(p->rk, p->rkt);
     }
-    pthread_mutex_destroy(&p->lock);
+    pthread_rwlock_destroy(&p->lock);
     pthread_rwlock_destroy(&p->handle_lock);
     free(p);
 }

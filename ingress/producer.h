@@ -53,15 +53,16 @@ struct producer_config {
 struct producer *producer_new(const struct producer_config *cfg,
                               struct ccai_error *err);
 
-/** Produce one record keyed by @key. Takes ownership of @value (malloc'd,
- * handed to librdkafka with RD_KAFKA_MSG_F_FREE, freed here on failure).
+/** Produce one record keyed by @key. @value is borrowed: librdkafka copies
+ * it (RD_KAFKA_MSG_F_COPY) into the same allocation as its message, so the
+ * caller may serialise into a reused or stack buffer.
  * @names/@values: @n_headers header pairs, copied. Never blocks. Returns 0
  * (on_done will be called once), or -1 with @err CCAI_E_UNAVAILABLE (queue
  * full, producer fatal or being rebuilt) and on_done is not called.
  * Any thread. */
 int producer_send(struct producer *p,
                   const char *key,
-                  char *value,
+                  const char *value,
                   size_t len,
                   const char *const *names,
                   const char *const *values,

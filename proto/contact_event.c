@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "json_limits.h"
@@ -967,35 +968,207 @@ out:
     return rc;
 }
 
-char *contact_event_to_json(const struct contact_event *ev, size_t *len)
+/* Output of contact_event_to_buf: writes what fits, counts everything. */
+struct json_sink {
+    char *buf;
+    size_t size;
+    size_t len; /* bytes the full text needs, without the NUL */
+};
+
+static void sink_write(struct json_sink *sink, const char *data, size_t n)
 {
-    json_t *out = NULL;
+    if (sink->len < sink->size) {
+        size_t room = sink->size - sink->len;
+
+        memcpy(sink->buf + sink->len, data, n < room ? n : room);
+    }
+    sink->len += n;
+}
+
+static int sink_jansson(const char *data, size_t n, void *arg)
+{
+    sink_write(arg, data, n);
+    return 0;
+}
+
+/* A JSON string exactly as jansson's compact dump writes it: only '"',
+ * '\\' and control characters are escaped (\uXXXX upper case); jansson
+ * strings are valid UTF-8, so every other byte passes through. */
+static void sink_string(struct json_sink *sink, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t run = 0;
+
+    sink_write(sink, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        sink_write(sink, s + run, i - run);
+        run = i + 1;
+        switch (c) {
+        case '"':
+        case '\\':
+            esc[1] = (char)c;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 0x0f];
+            n = 6;
+            break;
+        }
+        sink_write(sink, esc, n);
+    }
+    sink_write(sink, s + run, len - run);
+    sink_write(sink, "\"", 1);
+}
+
+/* Compact JSON of @v, byte for byte what json_dumps(JSON_COMPACT) gives,
+ * without its per-call allocations (a loop-check table per dump). */
+static int sink_value(struct json_sink *sink, json_t *v, int depth)
+{
+    char num[32];
+    const char *key = NULL;
+    json_t *item = NULL;
+    size_t idx = 0;
+    bool first = true;
+    int n = 0;
+
+    if (depth > CONTACT_EVENT_MAX_DEPTH + 1)
+        return -1;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        sink_write(sink, "null", 4);
+        return 0;
+    case JSON_TRUE:
+        sink_write(sink, "true", 4);
+        return 0;
+    case JSON_FALSE:
+        sink_write(sink, "false", 5);
+        return 0;
+    case JSON_INTEGER:
+        n = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(v));
+        if (n < 0 || (size_t)n >= sizeof(num))
+            return -1;
+        sink_write(sink, num, (size_t)n);
+        return 0;
+    case JSON_STRING:
+        sink_string(sink, json_string_value(v), json_string_length(v));
+        return 0;
+    case JSON_ARRAY:
+        sink_write(sink, "[", 1);
+        json_array_foreach(v, idx, item)
+        {
+            if (idx > 0)
+                sink_write(sink, ",", 1);
+            if (sink_value(sink, item, depth + 1) != 0)
+                return -1;
+        }
+        sink_write(sink, "]", 1);
+        return 0;
+    case JSON_OBJECT:
+        sink_write(sink, "{", 1);
+        json_object_foreach(v, key, item)
+        {
+            if (!first)
+                sink_write(sink, ",", 1);
+            first = false;
+            sink_string(sink, key, strlen(key));
+            sink_write(sink, ":", 1);
+            if (sink_value(sink, item, depth + 1) != 0)
+                return -1;
+        }
+        sink_write(sink, "}", 1);
+        return 0;
+    default: /* JSON_REAL: no field of the schema is one; let jansson */
+        return json_dump_callback(v, sink_jansson, sink,
+                                  JSON_COMPACT | JSON_ENCODE_ANY);
+    }
+}
+
+static int
+sink_member(struct json_sink *sink, bool *first, const char *key, json_t *v)
+{
+    if (!*first)
+        sink_write(sink, ",", 1);
+    *first = false;
+    sink_string(sink, key, strlen(key));
+    sink_write(sink, ":", 1);
+    return sink_value(sink, v, 1);
+}
+
+size_t
+contact_event_to_buf(const struct contact_event *ev, char *buf, size_t size)
+{
+    struct json_sink sink = {buf, size, 0};
     const char *key = NULL;
     json_t *v = NULL;
-    char *text = NULL;
+    bool first = true;
+    size_t written = 0;
 
     if (ev == NULL || ev->root == NULL)
-        goto out;
-    out = json_object();
-    if (out == NULL)
-        goto out;
+        return 0;
+    /* the table's order first, then (never for a validated event) any
+     * other key in insertion order: no ordered copy of the object */
+    sink_write(&sink, "{", 1);
     for (size_t i = 0; i < N_FIELDS; i++) {
         v = json_object_get(ev->root, fields[i].name);
-        if (v != NULL && json_object_set(out, fields[i].name, v) != 0)
-            goto out;
+        if (v == NULL)
+            continue;
+        if (sink_member(&sink, &first, fields[i].name, v) != 0)
+            return 0;
+        written++;
     }
-    /* validated events hold no other keys; keep any anyway */
-    json_object_foreach(ev->root, key, v)
-    {
-        if (json_object_get(out, key) == NULL &&
-            json_object_set(out, key, v) != 0)
-            goto out;
+    if (written < json_object_size(ev->root)) {
+        json_object_foreach(ev->root, key, v)
+        {
+            if (find_field(key) == NULL &&
+                sink_member(&sink, &first, key, v) != 0)
+                return 0;
+        }
     }
-    text = json_dumps(out, JSON_COMPACT | JSON_PRESERVE_ORDER);
-out:
-    json_decref(out);
+    sink_write(&sink, "}", 1);
+    if (sink.len < size)
+        buf[sink.len] = '\0';
+    return sink.len;
+}
+
+char *contact_event_to_json(const struct contact_event *ev, size_t *len)
+{
+    char small[1];
+    size_t n = contact_event_to_buf(ev, small, sizeof(small));
+    char *text = NULL;
+
+    if (n > 0)
+        text = malloc(n + 1);
+    if (text != NULL && contact_event_to_buf(ev, text, n + 1) != n) {
+        free(text);
+        text = NULL;
+    }
     if (len != NULL)
-        *len = text != NULL ? strlen(text) : 0;
+        *len = text != NULL ? n : 0;
     return text;
 }
 

@@ -105,6 +105,14 @@ int contact_event_stamp(struct contact_event *ev,
 /** Compact JSON of the event (new string, caller frees), or NULL. */
 char *contact_event_to_json(const struct contact_event *ev, size_t *len);
 
+/** Write the compact JSON of the event (the same text as
+ * contact_event_to_json) into @buf of @size bytes, NUL-terminated when it
+ * fits. Returns the length of the whole text without the NUL, like
+ * snprintf: a result >= @size means it did not fit (call again with a
+ * larger buffer); 0 on error. Allocates nothing for a validated event. */
+size_t
+contact_event_to_buf(const struct contact_event *ev, char *buf, size_t size);
+
 void contact_event_release(struct contact_event *ev);
 
 const char *contact_event_type_name(enum contact_event_type type);

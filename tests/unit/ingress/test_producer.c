@@ -144,10 +144,10 @@ static int send_one(struct producer *p,
 {
     static const char *const names[] = {"ce_id", "tenant"};
     static const char *const values[] = {"e-1", "acme"};
-    char *value = strdup("{\"contact_id\":\"c1\"}");
+    static const char value[] = "{\"contact_id\":\"c1\"}";
 
-    return producer_send(p, key, value, strlen(value), names, values, 2, opaque,
-                         err);
+    return producer_send(p, key, value, sizeof(value) - 1, names, values, 2,
+                         opaque, err);
 }
 
 static void test_producer_reports_persisted_with_offsets(void **state)

@@ -783,6 +783,40 @@ static void test_stamp_adds_the_envelope(void **state)
     contact_event_release(&ev);
 }
 
+static void test_to_buf_writes_what_to_json_writes(void **state)
+{
+    static const char body[] =
+        "{\"contact_id\":\"c-1\",\"type\":\"message.received\","
+        "\"participant\":{\"role\":\"customer\",\"name\":\"A \\\"B\\\"\"},"
+        "\"text\":\"line\\none\\u0001\\t\\\\ \\u00e9\",\"sequence\":7,"
+        "\"attributes\":{\"k\":\"v\"}}";
+    struct contact_event ev;
+    struct ccai_error err;
+    char buf[1024];
+    char tiny[8];
+    size_t len = 0;
+    char *text = NULL;
+
+    (void)state;
+    assert_int_equal(contact_event_parse(body, sizeof(body) - 1,
+                                         CONTACT_EVENT_REQUEST, &ev, &err),
+                     0);
+    assert_int_equal(
+        contact_event_stamp(&ev, GEN_ID, "tenant-a", RECV_AT, TRACE_ID, &err),
+        0);
+    text = contact_event_to_json(&ev, &len);
+    assert_non_null(text);
+    assert_string_equal(
+        contact_event_to_buf(&ev, buf, sizeof(buf)) == len ? buf : "", text);
+    assert_non_null(strstr(text, "\"text\":\"line\\none\\u0001\\t\\\\ "));
+    /* too small: the needed length, like snprintf */
+    assert_int_equal(contact_event_to_buf(&ev, tiny, sizeof(tiny)), len);
+    assert_memory_equal(tiny, text, sizeof(tiny));
+    assert_int_equal(contact_event_to_buf(NULL, buf, sizeof(buf)), 0);
+    free(text);
+    contact_event_release(&ev);
+}
+
 static void test_stamp_keeps_client_event_id_and_occurred_at(void **state)
 {
     static const char body[] =
@@ -1113,6 +1147,7 @@ int main(void)
         cmocka_unit_test(test_from_json_rejects_non_objects),
         cmocka_unit_test(test_stamp_adds_the_envelope),
         cmocka_unit_test(test_stamp_keeps_client_event_id_and_occurred_at),
+        cmocka_unit_test(test_to_buf_writes_what_to_json_writes),
         cmocka_unit_test(test_stamp_rejects_invalid_envelope_values),
         cmocka_unit_test(test_stamp_accepts_views_of_the_event_itself),
         cmocka_unit_test(test_round_trip_is_stable),
