@@ -494,6 +494,8 @@ json_t *http_problem_json(const char *service, const struct ccai_error *err)
     return root;
 }
 
+static const char *const retry_after_1[] = {"Retry-After", "1", NULL};
+
 void http_respond_problem(struct http_request *req,
                           const struct ccai_error *err,
                           const char *const *headers)
@@ -509,6 +511,9 @@ void http_respond_problem(struct http_request *req,
                      sizeof(fallback) - 1, NULL);
         return;
     }
+    /* every 503 tells the client when to come back (PRODUCT.md section 2) */
+    if (headers == NULL && ccai_status_http(err->status) == 503)
+        headers = retry_after_1;
     http_respond(req, ccai_status_http(err->status), "application/problem+json",
                  text, strlen(text), headers);
     free(text);

@@ -125,7 +125,8 @@ void http_respond_json(struct http_request *req,
                        json_t *root,
                        const char *const *headers);
 /** RFC 9457 problem+json from @err: status from ccai_status_http, every
- * violation in "errors" with its JSON pointer. */
+ * violation in "errors" with its JSON pointer. A 503 without @headers gets
+ * "Retry-After: 1". */
 void http_respond_problem(struct http_request *req,
                           const struct ccai_error *err,
                           const char *const *headers);
