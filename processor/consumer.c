@@ -202,6 +202,10 @@ static void on_rebalance(rd_kafka_t *rk,
             error = rd_kafka_incremental_assign(rk, parts);
         else
             (void)rd_kafka_assign(rk, parts);
+        /* librdkafka keeps a partition's pause across a revoke and a new
+         * assignment; ours starts unpaused (back-pressure pauses it again
+         * below when it is on) */
+        (void)rd_kafka_resume_partitions(rk, parts);
         for (int i = 0; i < parts->cnt && c->cfg.on_assign; i++) {
             struct consumer_partition *p = part_get(
                 c, parts->elems[i].topic, parts->elems[i].partition, false);
@@ -301,8 +305,13 @@ static rd_kafka_conf_t *consumer_conf(const struct consumer_config *cfg,
         "300000",
         "fetch.wait.max.ms",
         "100",
+        /* prefetch: 4 MB is seconds of work at thousands of events/s, and
+         * what sits in it is dropped on every pause anyway; small
+         * per-partition fetches interleave the partitions in the queue */
         "queued.max.messages.kbytes",
-        "16384",
+        "4096",
+        "max.partition.fetch.bytes",
+        "262144",
         "socket.keepalive.enable",
         "true",
         "client.id",
@@ -464,40 +473,72 @@ int consumer_commit_sync(struct consumer *c)
     return 0;
 }
 
-static void set_paused(struct consumer *c, bool pause)
+/* apply pause/resume to every assigned partition for which @want says
+ * so and which is not in that state yet */
+static void set_paused_if(struct consumer *c,
+                          bool pause,
+                          bool (*want)(const struct consumer_partition *,
+                                       size_t),
+                          size_t share)
 {
-    rd_kafka_topic_partition_list_t *list =
-        rd_kafka_topic_partition_list_new((int)c->n_parts + 1);
+    rd_kafka_topic_partition_list_t *list = NULL;
 
     for (size_t i = 0; i < c->n_parts; i++) {
         struct consumer_partition *p = c->parts[i];
 
-        if (!p->assigned || p->paused == pause)
+        if (!p->assigned || p->paused == pause || !want(p, share))
             continue;
+        if (list == NULL)
+            list = rd_kafka_topic_partition_list_new((int)c->n_parts + 1);
         rd_kafka_topic_partition_list_add(list, p->topic, p->partition);
         p->paused = pause;
     }
-    if (list->cnt > 0) {
+    if (list != NULL) {
         rd_kafka_resp_err_t rerr =
             pause ? rd_kafka_pause_partitions(c->rk, list)
                   : rd_kafka_resume_partitions(c->rk, list);
         if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR)
             LOG_WARN("consumer", "cannot %s partitions: %s",
                      pause ? "pause" : "resume", rd_kafka_err2str(rerr));
+        rd_kafka_topic_partition_list_destroy(list);
     }
-    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static bool want_all(const struct consumer_partition *p, size_t share)
+{
+    (void)p;
+    (void)share;
+    return true;
+}
+
+static bool over_share(const struct consumer_partition *p, size_t share)
+{
+    return p->held >= share;
+}
+
+static bool under_half_share(const struct consumer_partition *p, size_t share)
+{
+    return p->held <= share / 2;
 }
 
 void consumer_pause_all(struct consumer *c)
 {
     c->paused = true;
-    set_paused(c, true);
+    set_paused_if(c, true, want_all, 0);
 }
 
 void consumer_resume_all(struct consumer *c)
 {
     c->paused = false;
-    set_paused(c, false);
+    set_paused_if(c, false, want_all, 0);
+}
+
+void consumer_balance(struct consumer *c, size_t share)
+{
+    if (c->paused)
+        return;
+    set_paused_if(c, true, over_share, share);
+    set_paused_if(c, false, under_half_share, share);
 }
 
 bool consumer_is_paused(const struct consumer *c)

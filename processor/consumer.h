@@ -27,6 +27,7 @@ struct consumer_partition {
     uint64_t generation; /* bumped on every assign and revoke */
     bool assigned;
     bool paused;
+    size_t held;       /* records of it alive in the worker (worker counts) */
     int64_t stored;    /* last offset stored, -1 none */
     int64_t committed; /* last commit we saw succeed, -1 unknown */
     int64_t position;  /* next offset to fetch, -1 unknown */
@@ -88,6 +89,10 @@ int consumer_commit_sync(struct consumer *c);
 /** Pause / resume fetching on every assigned partition. */
 void consumer_pause_all(struct consumer *c);
 void consumer_resume_all(struct consumer *c);
+/** Per-partition share of the buffer, while not paused as a whole: pause
+ * an assigned partition holding @share records or more (its held count),
+ * resume one that fell to @share / 2. */
+void consumer_balance(struct consumer *c, size_t share);
 bool consumer_is_paused(const struct consumer *c);
 
 /** Readable when consumer_poll has something to do. */

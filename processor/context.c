@@ -16,7 +16,7 @@ struct contact {
     struct contact *prev, *next;  /* LRU list */
     struct context_turn *turns;   /* ring of max_turns */
     size_t head, count;           /* oldest at head */
-    struct context_turn *earlier; /* ring of max_earlier */
+    struct context_turn *earlier; /* ring of max_earlier, NULL until used */
     size_t ehead, ecount;
     unsigned long total;
     bool truncated;
@@ -103,7 +103,7 @@ static void contact_free(const struct context *ctx, struct contact *c)
 {
     for (size_t k = 0; k < ctx->lim.max_turns; k++)
         turn_release(&c->turns[k]);
-    for (size_t k = 0; k < ctx->lim.max_earlier; k++)
+    for (size_t k = 0; c->earlier != NULL && k < ctx->lim.max_earlier; k++)
         turn_release(&c->earlier[k]);
     free(c->turns);
     free(c->earlier);
@@ -253,12 +253,11 @@ static struct contact *contact_new(const struct context *ctx, const char *id)
         return NULL;
     c->id = strdup(id);
     c->turns = calloc(ctx->lim.max_turns, sizeof(*c->turns));
-    c->earlier = calloc(ctx->lim.max_earlier ? ctx->lim.max_earlier : 1,
-                        sizeof(*c->earlier));
-    if (c->id == NULL || c->turns == NULL || c->earlier == NULL) {
+    /* the earlier ring only when a contact outgrows max_turns: most never
+     * do, and it is the larger of the two (48 slots by default) */
+    if (c->id == NULL || c->turns == NULL) {
         free(c->id);
         free(c->turns);
-        free(c->earlier);
         free(c);
         return NULL;
     }
@@ -279,7 +278,11 @@ push_earlier(struct context *ctx, struct contact *c, struct context_turn *old)
         turn_release(old);
         return;
     }
-    line = context_truncate_utf8(old->text, ctx->lim.earlier_chars, &cut);
+    if (c->earlier == NULL)
+        c->earlier = calloc(ctx->lim.max_earlier, sizeof(*c->earlier));
+    line = c->earlier != NULL
+               ? context_truncate_utf8(old->text, ctx->lim.earlier_chars, &cut)
+               : NULL;
     if (line == NULL) {
         c->truncated = true;
         turn_release(old);

@@ -27,6 +27,7 @@ struct engine {
     struct engine_config cfg;
     char *model;
     const struct pipeline *p;
+    struct prompt *prompt; /* request templates, built once */
     struct context *ctx;
     struct dedupe *dd;
     uint64_t dedupe_hits;
@@ -87,7 +88,8 @@ struct engine *engine_new(const struct engine_config *cfg,
     lim.idle_ttl_ms = cfg->contact_idle_ttl_ms;
     eng->ctx = context_new(&lim);
     eng->dd = dedupe_new(cfg->dedupe_entries, cfg->dedupe_ttl_ms);
-    if (eng->ctx == NULL || eng->dd == NULL)
+    eng->prompt = prompt_new(eng->p, eng->model);
+    if (eng->ctx == NULL || eng->dd == NULL || eng->prompt == NULL)
         goto nomem;
     return eng;
 nomem:
@@ -102,6 +104,7 @@ void engine_free(struct engine *eng)
         return;
     context_free(eng->ctx);
     dedupe_free(eng->dd);
+    prompt_free(eng->prompt);
     free(eng->model);
     free(eng);
 }
@@ -336,7 +339,7 @@ static int build_request(struct engine *eng, struct engine_job *job)
     };
 
     job->request =
-        prompt_build(eng->p, &in, &job->request_len, &job->est_tokens);
+        prompt_render(eng->prompt, &in, &job->request_len, &job->est_tokens);
     return job->request != NULL ? 0 : -1;
 }
 

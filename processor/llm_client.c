@@ -1,18 +1,24 @@
 /* llm_client - Chat Completions transport on one curl multi handle; see
- * llm_client.h. Owns the multi handle, every easy handle and every call
- * (struct llm_call, hung off CURLOPT_PRIVATE while a transfer runs, in the
- * wait heap while queued or backing off). Callbacks run inside
- * llm_client_poll. Main loop thread only, except llm_client_wakeup. */
+ * llm_client.h. Owns the multi handle (driven with curl_multi_socket_action
+ * over an epoll set, so each wakeup costs the sockets that are ready, not
+ * every transfer), a pool of easy handles and every call (struct llm_call,
+ * hung off CURLOPT_PRIVATE while a transfer runs, in the wait heap while
+ * queued or backing off). Callbacks run inside llm_client_poll. Main loop
+ * thread only, except llm_client_wakeup. */
 #include "llm_client.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -26,6 +32,11 @@
 
 #define LLM_HDR_MAX     48
 #define LLM_MAX_KEY_LEN 480
+/* curl's receive buffer per easy handle (default 16 KiB): answers are a
+ * few KiB, and there is one handle per call in flight */
+#define LLM_RECV_BUFFER 4096L
+#define LLM_EPOLL_BATCH 256
+#define LLM_MAX_EXTRA   8
 
 enum llm_cause {
     CAUSE_NETWORK = 0,
@@ -48,7 +59,7 @@ static const char *const outcome_names[OUTCOME_COUNT] = {
 
 struct llm_call {
     struct llm_client *c;
-    char *body; /* owned copy of the request body */
+    const char *body; /* borrowed: valid until the callback ran */
     size_t len;
     unsigned est_tokens;
     llm_done_fn *done;
@@ -60,7 +71,7 @@ struct llm_call {
     unsigned attempts;
     bool probe; /* the breaker's half-open probe: never retried */
     bool too_big;
-    CURL *easy; /* created at the first attempt, reused */
+    CURL *easy; /* from the pool at the first attempt, back after the call */
     struct ccai_buf resp;
     char errbuf[CURL_ERROR_SIZE];
     char h_retry_after[LLM_HDR_MAX];
@@ -91,6 +102,10 @@ struct llm_client {
     char *api_key;
     char *url;
     CURLM *multi;
+    int epfd;    /* curl's sockets (CURLMOPT_SOCKETFUNCTION) */
+    int wakefd;  /* eventfd for llm_client_wakeup */
+    CURL **pool; /* idle easy handles, options set, at most max_inflight */
+    unsigned n_pool;
     struct curl_slist *headers;
     struct llm_call **heap; /* min-heap on (due_ms, seq) */
     size_t heap_len, heap_cap;
@@ -384,14 +399,30 @@ static void metrics_gauges(struct llm_client *c, int64_t now)
 
 /* ---- calls -------------------------------------------------------------- */
 
+/* Keep an easy handle (not in the multi) for the next call: its options,
+ * receive buffer and connection state are reused. */
+static void easy_put(struct llm_client *c, CURL *easy)
+{
+    if (c->n_pool >= c->cfg.max_inflight || c->pool == NULL) {
+        curl_easy_cleanup(easy);
+        return;
+    }
+    /* nothing may point into the call being freed */
+    (void)curl_easy_setopt(easy, CURLOPT_POSTFIELDS, NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_WRITEDATA, NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_HEADERDATA, NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
+    (void)curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, NULL);
+    c->pool[c->n_pool++] = easy;
+}
+
 static void call_free(struct llm_call *call)
 {
     if (call == NULL)
         return;
     if (call->easy)
-        curl_easy_cleanup(call->easy);
+        easy_put(call->c, call->easy);
     ccai_buf_release(&call->resp);
-    free(call->body);
     free(call);
 }
 
@@ -482,30 +513,23 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userp)
     return n;
 }
 
-static int easy_setup(struct llm_client *c, struct llm_call *call)
+/* the options every call shares, set once per pooled handle */
+static CURL *easy_new(struct llm_client *c)
 {
     CURL *easy = curl_easy_init();
     CURLcode rc = CURLE_OK;
 
     if (easy == NULL)
-        return -1;
-    call->easy = easy;
+        return NULL;
     /* each setopt below cannot fail except on OOM or a too-old libcurl;
      * any failure is reported once through rc */
     rc |= curl_easy_setopt(easy, CURLOPT_URL, c->url);
     rc |= curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    rc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call->body);
-    rc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                           (curl_off_t)call->len);
     rc |= curl_easy_setopt(easy, CURLOPT_HTTPHEADER, c->headers);
     rc |= curl_easy_setopt(easy, CURLOPT_USERAGENT,
                            "ccai-processor/" CCAI_VERSION);
     rc |= curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_write);
-    rc |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
     rc |= curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
-    rc |= curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
-    rc |= curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
-    rc |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errbuf);
     rc |= curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, c->cfg.timeout_ms);
     rc |= curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                            c->cfg.connect_timeout_ms);
@@ -514,10 +538,33 @@ static int easy_setup(struct llm_client *c, struct llm_call *call)
     rc |= curl_easy_setopt(easy, CURLOPT_TCP_KEEPIDLE, 30L);
     rc |= curl_easy_setopt(easy, CURLOPT_TCP_KEEPINTVL, 15L);
     rc |= curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+    rc |= curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, LLM_RECV_BUFFER);
     /* h2 over TLS when offered (multiplexed), HTTP/1.1 otherwise */
     rc |= curl_easy_setopt(easy, CURLOPT_HTTP_VERSION,
                            (long)CURL_HTTP_VERSION_2TLS);
     rc |= curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");
+    if (rc != CURLE_OK) {
+        curl_easy_cleanup(easy);
+        return NULL;
+    }
+    return easy;
+}
+
+static int easy_setup(struct llm_client *c, struct llm_call *call)
+{
+    CURL *easy = c->n_pool > 0 ? c->pool[--c->n_pool] : easy_new(c);
+    CURLcode rc = CURLE_OK;
+
+    if (easy == NULL)
+        return -1;
+    call->easy = easy;
+    rc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDS, call->body);
+    rc |= curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                           (curl_off_t)call->len);
+    rc |= curl_easy_setopt(easy, CURLOPT_WRITEDATA, call);
+    rc |= curl_easy_setopt(easy, CURLOPT_HEADERDATA, call);
+    rc |= curl_easy_setopt(easy, CURLOPT_PRIVATE, call);
+    rc |= curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, call->errbuf);
     return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -826,6 +873,90 @@ static void reap(struct llm_client *c)
     }
 }
 
+/* ---- curl multi socket interface ------------------------------------- */
+
+/* curl: from curl_multi_socket_action / add / remove on the loop thread */
+static int
+on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+    struct llm_client *c = userp;
+    struct epoll_event ev;
+
+    (void)easy;
+    (void)socketp;
+    if (what == CURL_POLL_REMOVE) {
+        (void)epoll_ctl(c->epfd, EPOLL_CTL_DEL, s, NULL);
+        return 0;
+    }
+    memset(&ev, 0, sizeof(ev));
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0U) |
+                ((what & CURL_POLL_OUT) ? EPOLLOUT : 0U);
+    ev.data.fd = s;
+    if (epoll_ctl(c->epfd, EPOLL_CTL_MOD, s, &ev) != 0 &&
+        (errno != ENOENT || epoll_ctl(c->epfd, EPOLL_CTL_ADD, s, &ev) != 0))
+        LOG_ERROR("llm", "cannot watch socket %d: %s", (int)s, strerror(errno));
+    return 0;
+}
+
+static int socket_action(struct llm_client *c, curl_socket_t s, int mask)
+{
+    int running = 0;
+    CURLMcode mrc = curl_multi_socket_action(c->multi, s, mask, &running);
+
+    if (mrc != CURLM_OK) {
+        LOG_ERROR("llm", "curl_multi_socket_action: %s",
+                  curl_multi_strerror(mrc));
+        return -1;
+    }
+    return 0;
+}
+
+/* the sockets epoll reports ready now (one batch; level-triggered, so
+ * what is left is reported again at the next wait) */
+static int run_sockets(struct llm_client *c)
+{
+    struct epoll_event evs[LLM_EPOLL_BATCH];
+    int n = epoll_wait(c->epfd, evs, LLM_EPOLL_BATCH, 0);
+
+    if (n < 0)
+        return errno == EINTR ? 0 : -1;
+    for (int i = 0; i < n; i++) {
+        int mask = 0;
+
+        if (evs[i].events & EPOLLIN)
+            mask |= CURL_CSELECT_IN;
+        if (evs[i].events & EPOLLOUT)
+            mask |= CURL_CSELECT_OUT;
+        if (evs[i].events & (EPOLLERR | EPOLLHUP))
+            mask |= CURL_CSELECT_ERR;
+        if (socket_action(c, evs[i].data.fd, mask) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* curl's own timer (connect and transfer timeouts, starting new handles):
+ * ms until it is due, -1 when none. Asked of curl each time rather than
+ * kept from CURLMOPT_TIMERFUNCTION: curl reports a timer only when it
+ * changes, so one fired a fraction of a ms early (our clock counts whole
+ * ms) would be lost and a silent transfer would never time out. */
+static long timer_ms(struct llm_client *c)
+{
+    long ms = -1;
+
+    if (curl_multi_timeout(c->multi, &ms) != CURLM_OK)
+        return -1;
+    return ms;
+}
+
+/* fire curl's timer when due (new handles ask for 0: start now) */
+static int run_timer(struct llm_client *c)
+{
+    if (timer_ms(c) != 0)
+        return 0;
+    return socket_action(c, CURL_SOCKET_TIMEOUT, 0);
+}
+
 /* ---- public API -----------------------------------------------------------
  */
 
@@ -854,6 +985,30 @@ static struct curl_slist *headers_new(const char *api_key)
     return h;
 }
 
+/* the easy pool, the epoll set, the wakeup eventfd and the multi handle
+ * with its socket and timer callbacks; -1 with @err */
+static int multi_init(struct llm_client *c, struct ccai_error *err)
+{
+    c->pool = calloc(c->cfg.max_inflight, sizeof(*c->pool));
+    c->multi = curl_multi_init();
+    if (c->pool == NULL || c->multi == NULL)
+        return ccai_error_set(err, CCAI_E_NOMEM, "", "out of memory");
+    c->epfd = epoll_create1(EPOLL_CLOEXEC);
+    c->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (c->epfd < 0 || c->wakefd < 0)
+        return ccai_error_set(err, CCAI_E_INTERNAL, "",
+                              "cannot create the LLM client's fds: %s",
+                              strerror(errno));
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
+                      (long)c->cfg.max_inflight);
+    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
+                      (long)c->cfg.max_inflight + 8);
+    return 0;
+}
+
 struct llm_client *llm_client_new(const struct llm_client_config *cfg,
                                   struct ccai_error *err)
 {
@@ -878,6 +1033,8 @@ struct llm_client *llm_client_new(const struct llm_client_config *cfg,
     c = calloc(1, sizeof(*c));
     if (c == NULL)
         goto oom;
+    c->epfd = -1;
+    c->wakefd = -1;
     c->cfg = *cfg;
     c->base_url = strdup(cfg->base_url);
     c->api_key = strdup(cfg->api_key ? cfg->api_key : "");
@@ -909,15 +1066,10 @@ struct llm_client *llm_client_new(const struct llm_client_config *cfg,
     if (c->headers == NULL)
         goto oom;
 
-    c->multi = curl_multi_init();
-    if (c->multi == NULL)
-        goto oom;
-    curl_multi_setopt(c->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-    curl_multi_setopt(c->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)c->cfg.max_inflight);
-    curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS,
-                      (long)c->cfg.max_inflight + 8);
-
+    if (multi_init(c, err) != 0) {
+        llm_client_free(c);
+        return NULL;
+    }
     if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
         seed = (uint64_t)now_ms() * 0x9e3779b97f4a7c15ULL;
     c->rng = seed ? seed : 0x2545f4914f6cdd1dULL;
@@ -948,8 +1100,15 @@ void llm_client_free(struct llm_client *c)
     for (size_t i = 0; i < c->heap_len; i++)
         call_free(c->heap[i]);
     free(c->heap);
-    if (c->multi)
+    for (unsigned i = 0; i < c->n_pool; i++)
+        curl_easy_cleanup(c->pool[i]);
+    free(c->pool);
+    if (c->multi) /* may still call on_socket: the fds go after it */
         curl_multi_cleanup(c->multi);
+    if (c->epfd >= 0)
+        close(c->epfd);
+    if (c->wakefd >= 0)
+        close(c->wakefd);
     curl_slist_free_all(c->headers);
     if (c->api_key)
         memset(c->api_key, 0, strlen(c->api_key));
@@ -972,11 +1131,7 @@ int llm_client_submit(struct llm_client *c,
 
     if (call == NULL)
         goto oom;
-    call->body = malloc(len + 1);
-    if (call->body == NULL)
-        goto oom;
-    memcpy(call->body, body, len);
-    call->body[len] = '\0';
+    call->body = body;
     call->len = len;
     call->c = c;
     call->est_tokens = est_tokens;
@@ -994,16 +1149,66 @@ oom:
     return ccai_error_set(err, CCAI_E_NOMEM, "", "out of memory");
 }
 
+/* curl's due timer, then the finished transfers' callbacks */
 static int drive(struct llm_client *c)
 {
-    int still = 0;
-    CURLMcode mrc = curl_multi_perform(c->multi, &still);
+    if (run_timer(c) != 0)
+        return -1;
+    reap(c);
+    return 0;
+}
 
-    if (mrc != CURLM_OK) {
-        LOG_ERROR("llm", "curl_multi_perform: %s", curl_multi_strerror(mrc));
+static short waitfd_to_poll(short events)
+{
+    return (short)(((events & CURL_WAIT_POLLIN) ? POLLIN : 0) |
+                   ((events & CURL_WAIT_POLLPRI) ? POLLPRI : 0) |
+                   ((events & CURL_WAIT_POLLOUT) ? POLLOUT : 0));
+}
+
+static short poll_to_waitfd(short revents)
+{
+    return (short)(((revents & POLLIN) ? CURL_WAIT_POLLIN : 0) |
+                   ((revents & POLLPRI) ? CURL_WAIT_POLLPRI : 0) |
+                   ((revents & POLLOUT) ? CURL_WAIT_POLLOUT : 0));
+}
+
+/* sleep until a curl socket, the wakeup fd or an @extra fd is ready, or
+ * @wait ms passed; fills the extras' revents */
+static int wait_fds(struct llm_client *c,
+                    struct curl_waitfd *extra,
+                    unsigned n_extra,
+                    long wait)
+{
+    struct pollfd pfd[LLM_MAX_EXTRA + 2];
+    unsigned n = 0;
+    int rc = 0;
+
+    if (n_extra > LLM_MAX_EXTRA)
+        n_extra = LLM_MAX_EXTRA;
+    pfd[n].fd = c->epfd;
+    pfd[n++].events = POLLIN;
+    pfd[n].fd = c->wakefd;
+    pfd[n++].events = POLLIN;
+    for (unsigned i = 0; i < n_extra; i++) {
+        pfd[n].fd = extra[i].fd;
+        pfd[n].events = waitfd_to_poll(extra[i].events);
+        pfd[n++].revents = 0;
+    }
+    rc = poll(pfd, n, (int)wait);
+    if (rc < 0 && errno != EINTR) {
+        LOG_ERROR("llm", "poll: %s", strerror(errno));
         return -1;
     }
-    reap(c);
+    if (rc > 0 && (pfd[1].revents & POLLIN)) {
+        uint64_t v = 0;
+
+        (void)!read(c->wakefd, &v, sizeof(v));
+    }
+    for (unsigned i = 0; i < n_extra; i++) {
+        extra[i].revents = 0;
+        if (rc > 0)
+            extra[i].revents = poll_to_waitfd(pfd[i + 2].revents);
+    }
     return 0;
 }
 
@@ -1016,24 +1221,26 @@ int llm_client_poll(struct llm_client *c,
     int64_t due = -1;
     int64_t now = 0;
     long wait = timeout_ms < 0 ? 0 : timeout_ms;
-    CURLMcode mrc = CURLM_OK;
+    long curl_ms = -1;
     int rc = -1;
 
     start_due(c);
-    if (drive(c) != 0)
+    if (run_sockets(c) != 0 || drive(c) != 0)
         goto out;
     due = start_due(c);
+    if (drive(c) != 0)
+        goto out;
     now = now_ms();
     if (due >= 0 && due - now < wait)
         wait = due > now ? (long)(due - now) : 0;
+    curl_ms = timer_ms(c);
+    if (curl_ms >= 0 && curl_ms < wait)
+        wait = curl_ms;
     if (c->delivered != delivered)
         wait = 0; /* callbacks ran: let the caller act on them first */
-    mrc = curl_multi_poll(c->multi, extra, n_extra, (int)wait, NULL);
-    if (mrc != CURLM_OK) {
-        LOG_ERROR("llm", "curl_multi_poll: %s", curl_multi_strerror(mrc));
+    if (wait_fds(c, extra, n_extra, wait) != 0)
         goto out;
-    }
-    if (drive(c) != 0)
+    if (run_sockets(c) != 0 || drive(c) != 0)
         goto out;
     start_due(c);
     if (drive(c) != 0)
@@ -1046,7 +1253,9 @@ out:
 
 void llm_client_wakeup(struct llm_client *c)
 {
-    curl_multi_wakeup(c->multi);
+    uint64_t one = 1;
+
+    (void)!write(c->wakefd, &one, sizeof(one));
 }
 
 void llm_client_cancel_all(struct llm_client *c)

@@ -72,7 +72,9 @@ struct llm_client *llm_client_new(const struct llm_client_config *cfg,
 /** Frees; outstanding calls are dropped without callbacks. NULL-safe. */
 void llm_client_free(struct llm_client *c);
 
-/** Queue a POST of @body (copied) to {base_url}/chat/completions.
+/** Queue a POST of @body to {base_url}/chat/completions. @body is
+ * borrowed: it must stay valid and unchanged until the callback ran (or
+ * llm_client_free), which saves a copy of every request in flight.
  * @est_tokens feeds the TPM budget. Returns 0 (callback will come), or -1
  * with @err (only on out-of-memory). */
 int llm_client_submit(struct llm_client *c,

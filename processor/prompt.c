@@ -11,7 +11,21 @@
 
 #include "banned.h"
 
-#define PROMPT_MAX ((size_t)4 * 1024 * 1024)
+#define PROMPT_MAX        ((size_t)4 * 1024 * 1024)
+#define PROMPT_DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(6))
+
+/* one request kind's body around the user message content */
+struct prompt_template {
+    char *head; /* through the opening quote of the user content */
+    size_t head_len;
+    char *tail; /* from its closing quote to the end */
+    size_t tail_len;
+    unsigned max_tokens;
+};
+
+struct prompt {
+    struct prompt_template tpl[PROMPT_FINAL + 1];
+};
 
 static json_t *nullable(const char *type)
 {
@@ -306,45 +320,167 @@ static unsigned max_tokens_for(const struct pipeline_spec *sp,
     return sp->max_tokens_turn;
 }
 
+/* The whole body built with jansson for one user message: the reference
+ * the template of prompt_new is cut from. */
+static char *body_json(const struct pipeline *p,
+                       enum prompt_kind kind,
+                       const char *model,
+                       const char *user)
+{
+    const struct pipeline_spec *sp = pipeline_spec(p);
+    char *sys = system_message(p, kind);
+    json_t *schema = prompt_schema(p);
+    json_t *req = NULL;
+    char *body = NULL;
+
+    if (sys == NULL || schema == NULL)
+        goto out;
+    req = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:i, "
+                    "s:{s:s, s:{s:s, s:s, s:b, s:O}}, s:b}",
+                    "model", model != NULL ? model : "gpt-4o-mini", "messages",
+                    "role", "system", "content", sys, "role", "user", "content",
+                    user, "temperature", sp->temperature,
+                    "max_completion_tokens", (int)max_tokens_for(sp, kind),
+                    "response_format", "type", "json_schema", "json_schema",
+                    "name", PROMPT_SCHEMA_NAME, "description",
+                    "Structured analysis of a contact-center conversation",
+                    "strict", 1, "schema", schema, "store", 0);
+    if (req != NULL)
+        body = json_dumps(req, PROMPT_DUMP_FLAGS);
+out:
+    free(sys);
+    json_decref(schema);
+    json_decref(req);
+    return body;
+}
+
+/* Cut the body of an empty user message around that message's content:
+ * head ends with its opening quote, tail starts with the closing one. The
+ * system content is a JSON string (quotes escaped) and the schema comes
+ * after the messages, so the first match is the user message. */
+static int template_init(struct prompt_template *t,
+                         const struct pipeline *p,
+                         enum prompt_kind kind,
+                         const char *model)
+{
+    static const char mark[] = "{\"role\":\"user\",\"content\":\"\"";
+    char *body = body_json(p, kind, model, "");
+    const char *at = body != NULL ? strstr(body, mark) : NULL;
+    size_t cut = 0;
+
+    if (at == NULL) {
+        free(body);
+        return -1;
+    }
+    cut = (size_t)(at - body) + sizeof(mark) - 2; /* after the opening " */
+    t->tail = strdup(body + cut);
+    body[cut] = '\0';
+    t->head = body;
+    t->head_len = cut;
+    t->tail_len = t->tail != NULL ? strlen(t->tail) : 0;
+    t->max_tokens = max_tokens_for(pipeline_spec(p), kind);
+    return t->tail != NULL ? 0 : -1;
+}
+
+struct prompt *prompt_new(const struct pipeline *p, const char *model)
+{
+    struct prompt *pr = calloc(1, sizeof(*pr));
+
+    if (pr == NULL)
+        return NULL;
+    for (int k = PROMPT_TURN; k <= PROMPT_FINAL; k++) {
+        if (template_init(&pr->tpl[k], p, (enum prompt_kind)k, model) != 0) {
+            prompt_free(pr);
+            return NULL;
+        }
+    }
+    return pr;
+}
+
+void prompt_free(struct prompt *pr)
+{
+    if (pr == NULL)
+        return;
+    for (int k = PROMPT_TURN; k <= PROMPT_FINAL; k++) {
+        free(pr->tpl[k].head);
+        free(pr->tpl[k].tail);
+    }
+    free(pr);
+}
+
+/* jansson's own string encoding (the same escapes and UTF-8 check as the
+ * reference body), without the opening and closing quotes */
+static int add_json_string_body(struct ccai_buf *b, const char *s)
+{
+    json_t *str = json_string(s);
+    char tmp[4096];
+    size_t n = 0;
+    char *big = NULL;
+    int rc = -1;
+
+    if (str == NULL) /* not UTF-8 (or out of memory), as json_pack */
+        return -1;
+    n = json_dumpb(str, tmp, sizeof(tmp), PROMPT_DUMP_FLAGS | JSON_ENCODE_ANY);
+    if (n >= 2 && n <= sizeof(tmp)) {
+        rc = ccai_buf_add(b, tmp + 1, n - 2);
+    } else if (n > sizeof(tmp)) {
+        big = json_dumps(str, PROMPT_DUMP_FLAGS | JSON_ENCODE_ANY);
+        n = big != NULL ? strlen(big) : 0;
+        if (n >= 2)
+            rc = ccai_buf_add(b, big + 1, n - 2);
+        free(big);
+    }
+    json_decref(str);
+    return rc;
+}
+
+char *prompt_render(const struct prompt *pr,
+                    const struct prompt_input *in,
+                    size_t *len,
+                    unsigned *est_tokens)
+{
+    const struct prompt_template *t =
+        &pr->tpl[in->kind <= PROMPT_FINAL ? in->kind : PROMPT_TURN];
+    char *user = user_message(in);
+    struct ccai_buf b;
+    size_t n = 0;
+    char *body = NULL;
+    int rc = 0;
+
+    if (user == NULL)
+        return NULL;
+    ccai_buf_init(&b, PROMPT_MAX);
+    rc |= ccai_buf_add(&b, t->head, t->head_len);
+    rc |= add_json_string_body(&b, user);
+    rc |= ccai_buf_add(&b, t->tail, t->tail_len);
+    /* an exact copy: the buffer grew by doubling, and the body lives for
+     * a whole call */
+    if (rc == 0 && b.data != NULL)
+        body = malloc(b.len + 1);
+    if (body != NULL) {
+        n = b.len;
+        memcpy(body, b.data, n);
+        body[n] = '\0';
+    }
+    ccai_buf_release(&b);
+    free(user);
+    if (body != NULL) {
+        if (len != NULL)
+            *len = n;
+        if (est_tokens != NULL)
+            *est_tokens = (unsigned)(n / 4) + t->max_tokens;
+    }
+    return body;
+}
+
 char *prompt_build(const struct pipeline *p,
                    const struct prompt_input *in,
                    size_t *len,
                    unsigned *est_tokens)
 {
-    const struct pipeline_spec *sp = pipeline_spec(p);
-    char *sys = system_message(p, in->kind);
-    char *user = user_message(in);
-    json_t *schema = prompt_schema(p);
-    json_t *req = NULL;
-    char *body = NULL;
-    unsigned max_tokens = max_tokens_for(sp, in->kind);
+    struct prompt *pr = prompt_new(p, in->model);
+    char *body = pr != NULL ? prompt_render(pr, in, len, est_tokens) : NULL;
 
-    if (sys == NULL || user == NULL || schema == NULL)
-        goto out;
-    req = json_pack("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:f, s:i, "
-                    "s:{s:s, s:{s:s, s:s, s:b, s:O}}, s:b}",
-                    "model", in->model != NULL ? in->model : "gpt-4o-mini",
-                    "messages", "role", "system", "content", sys, "role",
-                    "user", "content", user, "temperature", sp->temperature,
-                    "max_completion_tokens", (int)max_tokens, "response_format",
-                    "type", "json_schema", "json_schema", "name",
-                    PROMPT_SCHEMA_NAME, "description",
-                    "Structured analysis of a contact-center conversation",
-                    "strict", 1, "schema", schema, "store", 0);
-    if (req == NULL)
-        goto out;
-    body = json_dumps(req, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    if (body != NULL) {
-        size_t n = strlen(body);
-        if (len != NULL)
-            *len = n;
-        if (est_tokens != NULL)
-            *est_tokens = (unsigned)(n / 4) + max_tokens;
-    }
-out:
-    free(sys);
-    free(user);
-    json_decref(schema);
-    json_decref(req);
+    prompt_free(pr);
     return body;
 }

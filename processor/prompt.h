@@ -38,9 +38,29 @@ struct prompt_input {
     bool has_new_turn; /* the last of @turns is the turn to analyse */
 };
 
-/** The request body (new string, caller frees) and a token estimate
- * (prompt bytes / 4 + max_completion_tokens) in *@est_tokens; NULL when
- * out of memory. */
+/* The parts of every request that depend only on the pipeline and the
+ * model (system message, parameters, response schema), serialised once per
+ * kind; only the user message is rendered per request. Immutable after
+ * prompt_new, so any thread may render with it. */
+struct prompt;
+
+/** New templates for @p and @model (NULL = gpt-4o-mini); @p is only read
+ * here. NULL when out of memory. Free with prompt_free. */
+struct prompt *prompt_new(const struct pipeline *p, const char *model);
+
+void prompt_free(struct prompt *pr);
+
+/** The request body (new string, caller frees) for @in with @pr's model
+ * (@in->model is ignored) and a token estimate (prompt bytes / 4 +
+ * max_completion_tokens) in *@est_tokens; NULL when out of memory or the
+ * text is not UTF-8. Byte for byte what prompt_build gives. */
+char *prompt_render(const struct prompt *pr,
+                    const struct prompt_input *in,
+                    size_t *len,
+                    unsigned *est_tokens);
+
+/** prompt_new(@p, @in->model) + prompt_render + prompt_free: the body for
+ * one request (new string, caller frees), NULL as prompt_render. */
 char *prompt_build(const struct pipeline *p,
                    const struct prompt_input *in,
                    size_t *len,

@@ -5,6 +5,7 @@
 #include "worker.h"
 
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,6 @@ struct work {
     struct scheduler_item sitem; /* first: the scheduler hands it back */
     struct worker *w;
     struct work *prev, *next;        /* every live record */
-    rd_kafka_message_t *msg;         /* owned: destroyed with the work */
     struct consumer_partition *part; /* borrowed (consumer owns) */
     uint64_t gen;
     struct contact_event ev;
@@ -65,10 +65,25 @@ struct work {
     unsigned llm_attempts;
     int64_t consumed_ms; /* monotonic */
     char trace[CCAI_TRACEPARENT_LEN + 1];
-    /* dead letter reason (kept for re-sends) */
-    char dlq_code[64];
-    char dlq_message[192];
-    const char *dlq_stage;
+    struct work_dlq *dlq; /* owned; set when dead-lettered (re-sends) */
+    /* the record, copied at consume: a librdkafka message keeps its whole
+     * fetch response alive for as long as the record waits */
+    const char *value; /* NULL when the record has none; in data[] */
+    size_t value_len;
+    const char *key; /* NULL when none; in data[] */
+    size_t key_len;
+    rd_kafka_headers_t *hdrs; /* owned copy, NULL when none */
+    int32_t partition;
+    int64_t offset;
+    int64_t ts_ms; /* record timestamp, -1 when none */
+    char data[];   /* key and value, each NUL-terminated */
+};
+
+/* why a record is dead-lettered; allocated only for those records */
+struct work_dlq {
+    char code[64];
+    char message[192];
+    const char *stage;
 };
 
 struct worker_metrics {
@@ -123,20 +138,44 @@ static void work_dead_letter(struct work *wk,
 
 /* ---- record lifetime ---------------------------------------------- */
 
+/* copy what the record's life needs out of @msg, then destroy @msg
+ * (always, even when out of memory: NULL) */
 static struct work *work_new(struct worker *w,
                              rd_kafka_message_t *msg,
                              struct consumer_partition *part,
                              uint64_t gen)
 {
-    struct work *wk = calloc(1, sizeof(*wk));
+    size_t klen = msg->key != NULL ? msg->key_len : 0;
+    size_t vlen = msg->payload != NULL ? msg->len : 0;
+    struct work *wk = calloc(1, sizeof(*wk) + klen + vlen + 2);
+    rd_kafka_headers_t *hdrs = NULL;
 
-    if (wk == NULL)
+    if (wk == NULL) {
+        rd_kafka_message_destroy(msg);
         return NULL;
+    }
+    if (msg->key != NULL) {
+        memcpy(wk->data, msg->key, klen);
+        wk->key = wk->data;
+        wk->key_len = klen;
+    }
+    if (msg->payload != NULL) {
+        memcpy(wk->data + klen + 1, msg->payload, vlen);
+        wk->value = wk->data + klen + 1;
+        wk->value_len = vlen;
+    }
+    if (rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hdrs != NULL)
+        wk->hdrs = rd_kafka_headers_copy(hdrs);
+    wk->partition = msg->partition;
+    wk->offset = msg->offset;
+    wk->ts_ms = rd_kafka_message_timestamp(msg, NULL);
+    rd_kafka_message_destroy(msg);
     wk->w = w;
-    wk->msg = msg;
     wk->part = part;
     wk->gen = gen;
     wk->consumed_ms = ccai_mono_ms();
+    part->held++;
     wk->next = w->head;
     if (w->head)
         w->head->prev = wk;
@@ -165,7 +204,10 @@ static void work_free(struct work *wk)
     if (wk->next)
         wk->next->prev = wk->prev;
     w->n_work--;
-    rd_kafka_message_destroy(wk->msg);
+    wk->part->held--;
+    if (wk->hdrs)
+        rd_kafka_headers_destroy(wk->hdrs);
+    free(wk->dlq);
     free(wk);
 }
 
@@ -174,7 +216,7 @@ static void work_finished(struct work *wk)
 {
     struct worker *w = wk->w;
 
-    consumer_done(w->cons, wk->part, wk->gen, wk->msg->offset);
+    consumer_done(w->cons, wk->part, wk->gen, wk->offset);
     w->n_finished++;
     ccai_histogram_observe(w->m.duration,
                            (double)(ccai_mono_ms() - wk->consumed_ms) / 1e3);
@@ -193,14 +235,15 @@ static void work_release_key(struct work *wk)
 
 /* ---- headers ---------------------------------------------------------- */
 
-static const char *
-header_str(rd_kafka_message_t *msg, const char *name, char *buf, size_t n)
+static const char *header_str(const rd_kafka_headers_t *hdrs,
+                              const char *name,
+                              char *buf,
+                              size_t n)
 {
-    rd_kafka_headers_t *hdrs = NULL;
     const void *val = NULL;
     size_t len = 0;
 
-    if (rd_kafka_message_headers(msg, &hdrs) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (hdrs == NULL)
         return NULL;
     if (rd_kafka_header_get_last(hdrs, name, &val, &len) !=
             RD_KAFKA_RESP_ERR_NO_ERROR ||
@@ -235,34 +278,30 @@ static struct ccai_counter *dlq_counter(struct worker *w, const char *stage)
 static void work_send_dlq(struct work *wk)
 {
     struct worker *w = wk->w;
-    rd_kafka_headers_t *orig = NULL;
     rd_kafka_headers_t *hdrs = NULL;
     struct ccai_error err = {0};
     char num[32];
 
-    if (rd_kafka_message_headers(wk->msg, &orig) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR &&
-        orig)
-        hdrs = rd_kafka_headers_copy(orig);
+    if (wk->hdrs)
+        hdrs = rd_kafka_headers_copy(wk->hdrs);
     else
         hdrs = rd_kafka_headers_new(8);
-    hdr_add(hdrs, "error.code", wk->dlq_code);
-    hdr_add(hdrs, "error.message", wk->dlq_message);
-    hdr_add(hdrs, "error.stage", wk->dlq_stage);
+    hdr_add(hdrs, "error.code", wk->dlq->code);
+    hdr_add(hdrs, "error.message", wk->dlq->message);
+    hdr_add(hdrs, "error.stage", wk->dlq->stage);
     (void)snprintf(num, sizeof(num), "%u", wk->llm_attempts);
     hdr_add(hdrs, "attempts", num);
-    hdr_add(hdrs, "original.topic", rd_kafka_topic_name(wk->msg->rkt));
-    (void)snprintf(num, sizeof(num), "%" PRId32, wk->msg->partition);
+    hdr_add(hdrs, "original.topic", wk->part->topic);
+    (void)snprintf(num, sizeof(num), "%" PRId32, wk->partition);
     hdr_add(hdrs, "original.partition", num);
-    (void)snprintf(num, sizeof(num), "%" PRId64, wk->msg->offset);
+    (void)snprintf(num, sizeof(num), "%" PRId64, wk->offset);
     hdr_add(hdrs, "original.offset", num);
     wk->state = WORK_PUBLISHING;
     wk->record = RECORD_DLQ;
     /* the original value, unchanged (publisher copies it) */
-    if (publisher_send(
-            w->pub, w->cfg->topic_dlq, wk->msg->key, wk->msg->key_len,
-            wk->msg->payload ? wk->msg->payload : "",
-            wk->msg->payload ? wk->msg->len : 0, hdrs, wk, &err) != 0) {
+    if (publisher_send(w->pub, w->cfg->topic_dlq, wk->key, wk->key_len,
+                       wk->value ? wk->value : "", wk->value_len, hdrs, wk,
+                       &err) != 0) {
         LOG_ERROR("worker", "cannot queue dead letter: %s", err.message);
         work_free(wk); /* not done: replayed by the next owner */
     }
@@ -276,11 +315,18 @@ static void work_dead_letter(
     char fields[640];
     char reason[384];
 
-    wk->dlq_stage = stage;
-    (void)snprintf(wk->dlq_code, sizeof(wk->dlq_code), "%s", code);
+    if (wk->dlq == NULL)
+        wk->dlq = calloc(1, sizeof(*wk->dlq));
+    if (wk->dlq == NULL) {
+        LOG_ERROR("worker", "out of memory: record left for replay");
+        work_free(wk); /* not done: replayed by the next owner */
+        return;
+    }
+    wk->dlq->stage = stage;
+    (void)snprintf(wk->dlq->code, sizeof(wk->dlq->code), "%s", code);
     va_start(ap, fmt);
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized): false positive */
-    (void)vsnprintf(wk->dlq_message, sizeof(wk->dlq_message), fmt, ap);
+    (void)vsnprintf(wk->dlq->message, sizeof(wk->dlq->message), fmt, ap);
     va_end(ap);
     if (wk->job) {
         engine_job_abandon(wk->w->eng, wk->job);
@@ -293,12 +339,11 @@ static void work_dead_letter(
      * CloudWatch metric filter of terraform/modules/observability counts them
      */
     if (ccai_log_enabled(CCAI_LOG_WARN)) {
-        (void)ccai_log_json_escape(wk->dlq_message, reason, sizeof(reason));
+        (void)ccai_log_json_escape(wk->dlq->message, reason, sizeof(reason));
         (void)snprintf(fields, sizeof(fields),
                        "\"partition\":%d,\"offset\":%" PRId64
                        ",\"stage\":\"%s\",\"code\":\"%s\",\"reason\":\"%s\"",
-                       (int)wk->msg->partition, wk->msg->offset, stage, code,
-                       reason);
+                       (int)wk->partition, wk->offset, stage, code, reason);
         ccai_log_emitf(CCAI_LOG_WARN, "worker", fields, "dead-lettered");
     }
     work_send_dlq(wk);
@@ -531,14 +576,23 @@ static void on_llm_done(void *opaque, const struct llm_answer *ans)
 
 /* ---- running a record ---------------------------------------------------- */
 
+static int work_parse(struct work *wk, struct ccai_error *err);
+
 static void work_run(struct work *wk)
 {
     struct worker *w = wk->w;
     struct engine_meta meta;
     enum engine_action act;
+    struct ccai_error err = {0};
 
+    /* validated at consume: this parse of the same bytes fails only when
+     * out of memory */
+    if (!wk->parsed && work_parse(wk, &err) != 0) {
+        work_dead_letter(wk, "validate", "invalid_event", "%s", err.message);
+        return;
+    }
     meta.now_ms = ccai_now_ms();
-    meta.record_ts_ms = rd_kafka_message_timestamp(wk->msg, NULL);
+    meta.record_ts_ms = wk->ts_ms;
     if (meta.record_ts_ms < 0)
         meta.record_ts_ms = 0;
     meta.trace = wk->trace[0] ? wk->trace : NULL;
@@ -573,21 +627,22 @@ static void schedule(struct worker *w)
  * CloudEvents (plain ContactEvent value, ce_* headers) too */
 static int work_parse(struct work *wk, struct ccai_error *err)
 {
-    rd_kafka_message_t *msg = wk->msg;
+    const rd_kafka_headers_t *hdrs = wk->hdrs;
     char ce_id[CONTACT_EVENT_ID_MAX + 2];
     char ce_type[64];
     char tenant[160];
     char tp[128];
     char gen_id[CONTACT_EVENT_ID_MAX + 2];
     char received[32];
-    const char *hdr_id = header_str(msg, "ce_id", ce_id, sizeof(ce_id));
-    const char *hdr_type = header_str(msg, "ce_type", ce_type, sizeof(ce_type));
-    const char *hdr_tenant = header_str(msg, "tenant", tenant, sizeof(tenant));
-    const char *hdr_tp = header_str(msg, "traceparent", tp, sizeof(tp));
+    const char *hdr_id = header_str(hdrs, "ce_id", ce_id, sizeof(ce_id));
+    const char *hdr_type =
+        header_str(hdrs, "ce_type", ce_type, sizeof(ce_type));
+    const char *hdr_tenant = header_str(hdrs, "tenant", tenant, sizeof(tenant));
+    const char *hdr_tp = header_str(hdrs, "traceparent", tp, sizeof(tp));
 
-    if (msg->payload == NULL || msg->len == 0)
+    if (wk->value == NULL || wk->value_len == 0)
         return ccai_error_set(err, CCAI_E_INVALID, "", "empty record value");
-    if (contact_event_parse(msg->payload, msg->len, CONTACT_EVENT_RECORD,
+    if (contact_event_parse(wk->value, wk->value_len, CONTACT_EVENT_RECORD,
                             &wk->ev, err) != 0)
         return -1;
     wk->parsed = true;
@@ -600,13 +655,13 @@ static int work_parse(struct work *wk, struct ccai_error *err)
     if (wk->ev.event_id == NULL || wk->ev.tenant_id == NULL ||
         wk->ev.received_at == NULL || wk->ev.trace == NULL) {
         char trace[CCAI_TRACEPARENT_LEN + 1];
-        int64_t ts = rd_kafka_message_timestamp(msg, NULL);
+        int64_t ts = wk->ts_ms;
 
         if (hdr_id && contact_event_id_is_valid(hdr_id))
             (void)snprintf(gen_id, sizeof(gen_id), "%s", hdr_id);
         else /* deterministic, so a replay dedupes */
             (void)snprintf(gen_id, sizeof(gen_id), "kafka-%" PRId32 "-%" PRId64,
-                           msg->partition, msg->offset);
+                           wk->partition, wk->offset);
         ccai_time_rfc3339(ts > 0 ? ts : ccai_now_ms(), received);
         if (hdr_tp && ccai_traceparent_is_valid(hdr_tp))
             (void)snprintf(trace, sizeof(trace), "%.55s", hdr_tp);
@@ -637,9 +692,8 @@ static void on_record(struct worker *w,
 
     w->n_consumed++;
     ccai_counter_add(w->m.consumed, 1);
-    if (wk == NULL) {
+    if (wk == NULL) { /* work_new destroyed msg */
         LOG_ERROR("worker", "out of memory: record left for replay");
-        rd_kafka_message_destroy(msg);
         return;
     }
     if (w->draining) {
@@ -666,7 +720,13 @@ static void on_record(struct worker *w,
                        &wk->sitem) != 0) {
         LOG_ERROR("worker", "out of memory: record left for replay");
         work_free(wk);
+        return;
     }
+    /* valid, queued under its contact (the scheduler copied the key): the
+     * parsed tree is dropped while the record waits and rebuilt from the
+     * same bytes when it runs (about 2 KB per waiting record) */
+    contact_event_release(&wk->ev);
+    wk->parsed = false;
 }
 
 /* ---- rebalance hooks ----------------------------------------------------- */
@@ -826,6 +886,10 @@ static void snapshot(struct worker *w, bool force)
         ready = true;
     if (w->admin)
         admin_publish(w->admin, ready, why, stats_json(w));
+    /* give the pages of freed records, results and calls back to the
+     * system: glibc only trims the top of the heap by itself, and records
+     * finish in a different order than they arrived (a few ms per call) */
+    (void)malloc_trim(0);
 }
 
 /* ---- construction ------------------------------------------------------ */
@@ -998,8 +1062,23 @@ void worker_free(struct worker *w)
 
 /* ---- the loop ------------------------------------------------------------ */
 
+/* Each assigned partition may hold its share of PROCESSOR_MAX_BUFFERED:
+ * librdkafka hands over records a partition at a time, so without a share
+ * one partition's backlog fills the buffer with many turns of few contacts
+ * (run one at a time) while the contacts of the other partitions wait
+ * unfetched. */
+static size_t partition_share(const struct worker *w)
+{
+    unsigned n = consumer_assigned(w->cons);
+    size_t share = (size_t)w->cfg->max_buffered / (n > 0 ? n : 1);
+
+    return share > 0 ? share : 1;
+}
+
 static bool take_records(struct worker *w)
 {
+    size_t share = partition_share(w);
+
     for (int i = 0; i < WORKER_POLL_BATCH; i++) {
         struct consumer_partition *part = NULL;
         uint64_t gen = 0;
@@ -1013,6 +1092,8 @@ static bool take_records(struct worker *w)
         if (msg == NULL)
             return false;
         on_record(w, msg, part, gen);
+        if (!w->draining && part->held >= share && !part->paused)
+            consumer_balance(w->cons, share);
     }
     return true; /* more may be waiting */
 }
@@ -1028,6 +1109,7 @@ static void back_pressure(struct worker *w)
         consumer_pause_all(w->cons);
     else if (consumer_is_paused(w->cons) && w->n_work <= low)
         consumer_resume_all(w->cons);
+    consumer_balance(w->cons, partition_share(w));
 }
 
 static int wait_for_events(struct worker *w, int timeout_ms)

@@ -10,13 +10,19 @@ event has a result, then reads the results back and prints:
   throughput (events/s between the first and last result timestamps),
   ceiling (in-flight / mean latency of the LLM calls, from the processor's
   ccai_llm_request_duration_seconds histogram), ratio, CPU ms per event
-  (utime+stime from /proc/PID/stat), peak RSS (VmHWM) and per-contact order
-  violations on the results topic (must be 0).
+  (utime+stime from /proc/PID/stat), peak RSS (VmHWM), per-contact order
+  violations on the results topic (must be 0), the mean of the in_flight
+  samples of /api/v1/processor/stats during the run, and the CPU of the
+  processor, the fake and the broker over the run (% of one core).
 
 Not a ctest. Usage:
   bench/processor/bench_processor.py --bin-dir build/bin [--latency-ms 200]
-      [--inflight 256,1024] [--events-per-contact 12]
-Needs kcat and python3 only.
+      [--inflight 256,1024] [--events-per-contact 12] [--perf fp|dwarf]
+      [--wrap 'heaptrack -o /tmp/hp']
+The log directory keeps samples-<in-flight>.json (in_flight, waiting,
+buffered, paused, contacts_active, finished every 0.2 s) and, with --perf,
+perf-<in-flight>.data of the processor and the fake.
+Needs kcat and python3 (and perf / heaptrack for those options).
 """
 import argparse
 import json
@@ -138,8 +144,12 @@ def run_one(args, inflight, tmp):
                                                   max(10000, 8 * inflight)),
                     "CONSUMER_GROUP": "bench-%d" % inflight,
                     "LOG_LEVEL": "warn"})
-        proc = subprocess.Popen([os.path.join(args.bin_dir, "ccai-processor")],
-                                env=env, stdout=log, stderr=log)
+        # own process group: with --wrap the signals must reach the
+        # processor under the wrapper too
+        proc = subprocess.Popen(args.wrap.split() +
+                                [os.path.join(args.bin_dir, "ccai-processor")],
+                                env=env, stdout=log, stderr=log,
+                                start_new_session=True)
         procs.append(proc)
         admin = "http://127.0.0.1:%d" % port
         deadline = time.time() + 60
@@ -150,13 +160,28 @@ def run_one(args, inflight, tmp):
             except Exception:
                 time.sleep(0.1)
         cpu0 = cpu_ticks(proc.pid)
+        fcpu0 = cpu_ticks(fake.pid)
+        bcpu0 = cpu_ticks(broker.pid)
         t_start = time.time()
+        perf = None
+        if args.perf:
+            perf = subprocess.Popen(
+                ["perf", "record", "-F", "199" if args.perf == "dwarf" else "499",
+                 "--call-graph", args.perf, "-o",
+                 os.path.join(tmp, "perf-%d.data" % inflight),
+                 "-p", "%d,%d" % (proc.pid, fake.pid)],
+                stdout=log, stderr=log)
         finished = 0
+        samples = []  # (in_flight, waiting) from the stats snapshots
         deadline = time.time() + args.timeout_s
         while time.time() < deadline:
             try:
-                finished = http_json(admin + "/api/v1/processor/stats")[
-                    "totals"]["finished"]
+                st = http_json(admin + "/api/v1/processor/stats")
+                finished = st["totals"]["finished"]
+                if 0 < finished < n:
+                    samples.append((st["in_flight"], st["waiting"],
+                                    st["buffered"], st["paused"],
+                                    st["contacts_active"], finished))
             except Exception:
                 pass
             if finished >= n:
@@ -165,12 +190,19 @@ def run_one(args, inflight, tmp):
                 raise RuntimeError("processor exited")
             time.sleep(0.2)
         wall = time.time() - t_start
+        with open(os.path.join(tmp, "samples-%d.json" % inflight), "w") as f:
+            json.dump(samples, f)
+        if perf is not None:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=60)
         cpu1 = cpu_ticks(proc.pid)
+        fcpu1 = cpu_ticks(fake.pid)
+        bcpu1 = cpu_ticks(broker.pid)
         hwm = vm_hwm_kb(proc.pid)
         metrics = http_text(admin + "/metrics")
         mean_lat = histogram_mean(metrics, "ccai_llm_request_duration_seconds")
         fstats = http_json(url.replace("/v1", "") + "/_control/stats")
-        proc.send_signal(signal.SIGTERM)
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=60)
 
         out = subprocess.run(
@@ -200,8 +232,14 @@ def run_one(args, inflight, tmp):
                 "throughput": thr, "mean_latency_ms": (mean_lat or 0) * 1000,
                 "ceiling": ceiling, "ratio": thr / ceiling if ceiling else 0,
                 "cpu_ms_per_event": (cpu1 - cpu0) * 1000.0 / hz / max(finished, 1),
+                # share of one core over the run, per process
+                "cpu_proc": (cpu1 - cpu0) / hz / wall,
+                "cpu_fake": (fcpu1 - fcpu0) / hz / wall,
+                "cpu_broker": (bcpu1 - bcpu0) / hz / wall,
                 "rss_mb": hwm / 1024.0, "order_violations": violations,
-                "fake_max_in_flight": fstats.get("max_in_flight")}
+                "fake_max_in_flight": fstats.get("max_in_flight"),
+                "mean_in_flight": (sum(x[0] for x in samples) / len(samples)
+                                   if samples else 0)}
     finally:
         for p in reversed(procs):
             if p.poll() is None:
@@ -220,6 +258,14 @@ def main():
     ap.add_argument("--inflight", default="256,1024")
     ap.add_argument("--events-per-contact", type=int, default=12)
     ap.add_argument("--timeout-s", type=int, default=600)
+    ap.add_argument("--perf", choices=["fp", "dwarf"],
+                    help="perf record the processor and the fake with this "
+                         "call-graph mode (perf-<in-flight>.data in the log "
+                         "directory)")
+    ap.add_argument("--wrap", default="",
+                    help="command prefix for the processor, e.g. 'heaptrack "
+                         "-o /tmp/hp' (CPU and RSS figures are then not the "
+                         "processor's own)")
     ap.add_argument("--max-buffered", type=int, default=0,
                     help="PROCESSOR_MAX_BUFFERED (default max(10000, 8 x in-flight))")
     args = ap.parse_args()
@@ -231,16 +277,17 @@ def main():
     print()
     print("| in flight | events | contacts | results | events/s | mean LLM ms "
           "| ceiling/s | ratio | CPU ms/event | peak RSS MB | order violations "
-          "| fake max in flight |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| fake max in flight | mean in flight | CPU processor / fake / broker |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print("| %d | %d | %d | %d | %.0f | %.1f | %.0f | %.1f %% | %.3f | %.1f "
-              "| %d | %s |" % (r["inflight"], r["events"], r["contacts"],
-                               r["results"], r["throughput"],
-                               r["mean_latency_ms"], r["ceiling"],
-                               100 * r["ratio"], r["cpu_ms_per_event"],
-                               r["rss_mb"], r["order_violations"],
-                               r["fake_max_in_flight"]))
+              "| %d | %s | %.0f | %.0f / %.0f / %.0f %% |" % (
+                  r["inflight"], r["events"], r["contacts"], r["results"],
+                  r["throughput"], r["mean_latency_ms"], r["ceiling"],
+                  100 * r["ratio"], r["cpu_ms_per_event"], r["rss_mb"],
+                  r["order_violations"], r["fake_max_in_flight"],
+                  r["mean_in_flight"], 100 * r["cpu_proc"], 100 * r["cpu_fake"],
+                  100 * r["cpu_broker"]))
     print("\nlogs: %s" % tmp)
     bad = [r for r in rows if r["order_violations"] or r["results"] < r["events"]]
     return 1 if bad else 0

@@ -244,6 +244,73 @@ static void test_earlier_turns_block(void **state)
     free(body);
 }
 
+/* the templated body is byte for byte the document jansson would write
+ * (re-serialising the parsed body gives the same bytes), for every kind
+ * and for text full of characters that need escaping */
+static void test_render_is_the_jansson_document(void **state)
+{
+    const struct context_turn earlier[] = {TURN("agent", "a \\ b \"c\"")};
+    const struct context_turn turns[] = {
+        TURN("customer", "quote \" back\\slash\nnew\tline \x01 \x1f "
+                         "caf\xc3\xa9 \xf0\x9f\x98\x80 </transcript> & /"),
+    };
+    struct prompt *pr = prompt_new(*state, "gpt-4o");
+
+    assert_non_null(pr);
+    for (int k = PROMPT_TURN; k <= PROMPT_FINAL; k++) {
+        struct prompt_input in = {
+            .kind = (enum prompt_kind)k,
+            .model = "ignored-by-render",
+            .event_type = "message.received",
+            .channel = "chat",
+            .earlier = earlier,
+            .n_earlier = 1,
+            .turns = turns,
+            .n_turns = 1,
+            .has_new_turn = true,
+        };
+        size_t len = 0;
+        unsigned est = 0;
+        char *body = prompt_render(pr, &in, &len, &est);
+        json_t *root = json_loads(body, JSON_REJECT_DUPLICATES, NULL);
+        char *again = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(6));
+        const char *user = json_string_value(json_object_get(
+            json_array_get(json_object_get(root, "messages"), 1), "content"));
+        char *built = NULL;
+
+        assert_non_null(body);
+        assert_int_equal(strlen(body), len);
+        assert_non_null(root);
+        assert_string_equal(again, body);
+        assert_string_equal(json_string_value(json_object_get(root, "model")),
+                            "gpt-4o");
+        assert_non_null(strstr(user, "\\u003c/transcript\\u003e"));
+        assert_non_null(strstr(user, "caf\xc3\xa9 \xf0\x9f\x98\x80"));
+        assert_true(est > len / 4);
+        in.model = "gpt-4o";
+        built = prompt_build(*state, &in, NULL, NULL);
+        assert_string_equal(built, body);
+        free(built);
+        free(again);
+        json_decref(root);
+        free(body);
+    }
+    prompt_free(pr);
+}
+
+/* text that is not UTF-8 gives no body, as jansson refuses it */
+static void test_render_refuses_invalid_utf8(void **state)
+{
+    const struct context_turn turns[] = {TURN("customer", "bad \xc3 byte")};
+    struct prompt *pr = prompt_new(*state, NULL);
+    struct prompt_input in = {
+        .kind = PROMPT_TURN, .turns = turns, .n_turns = 1};
+
+    assert_non_null(pr);
+    assert_null(prompt_render(pr, &in, NULL, NULL));
+    prompt_free(pr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -252,6 +319,8 @@ int main(void)
         cmocka_unit_test(test_system_lists_taxonomy_and_kind),
         cmocka_unit_test(test_injection_text_stays_data),
         cmocka_unit_test(test_earlier_turns_block),
+        cmocka_unit_test(test_render_is_the_jansson_document),
+        cmocka_unit_test(test_render_refuses_invalid_utf8),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
