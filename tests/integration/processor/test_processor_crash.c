@@ -114,14 +114,17 @@ static void produce_all(struct fixture *fx, const char *prefix, int n)
     rt_producer_free(pr);
 }
 
-static void
-start_proc(struct fixture *fx, const char *group, const char *inflight)
+static void start_proc(struct fixture *fx,
+                       const char *group,
+                       const char *inflight,
+                       const char *extra)
 {
     const char *env[] = {"AI_PROVIDER=openai",
                          "OPENAI_API_KEY=sk-test",
                          fx->e_url,
                          inflight,
                          "OPENAI_BACKOFF_BASE_MS=50",
+                         extra,
                          NULL};
 
     assert_int_equal(
@@ -160,7 +163,7 @@ static void test_sigkill_while_working_loses_nothing(void **state)
     int kills = 0;
 
     produce_all(fx, "k", EVENTS);
-    start_proc(fx, "g-kill", "PROCESSOR_MAX_INFLIGHT=64");
+    start_proc(fx, "g-kill", "PROCESSOR_MAX_INFLIGHT=64", NULL);
     for (int round = 0; round < 5; round++) {
         long pause_ms = 0;
 
@@ -177,7 +180,7 @@ static void test_sigkill_while_working_loses_nothing(void **state)
         assert_int_equal(ccai_proc_term_signal(fx->proc.proc), SIGKILL);
         kills++;
         rt_proc_free(&fx->proc);
-        start_proc(fx, "g-kill", "PROCESSOR_MAX_INFLIGHT=64");
+        start_proc(fx, "g-kill", "PROCESSOR_MAX_INFLIGHT=64", NULL);
     }
     assert_int_equal(rt_wait_complete(bootstrap, "k", EVENTS, 240000, &t), 0);
     fprintf(stderr,
@@ -191,6 +194,8 @@ static void test_sigkill_while_working_loses_nothing(void **state)
     assert_int_equal(ccai_proc_stop(fx->proc.proc, 30000), 0);
     rt_proc_free(&fx->proc);
 }
+
+#define NO_IDEMPOTENCE "KAFKA_CONFIG_ENABLE_IDEMPOTENCE=false"
 
 static void
 push(const struct fixture *fx, const char *api, const char *err, size_t n)
@@ -210,7 +215,13 @@ static void test_broker_faults_lose_nothing(void **state)
     struct rt_tally t;
 
     produce_all(fx, "f", FAULT_EVENTS);
-    start_proc(fx, "g-faults", "PROCESSOR_MAX_INFLIGHT=16");
+    /* Produce errors are pushed below: the 2.0.2 mock cluster acknowledges
+     * a retried batch of an idempotent producer without writing it (a plain
+     * librdkafka producer loses 1-3 of 400 acknowledged messages that way,
+     * docs/devbroker.md), which no client can detect. So the processor's
+     * result producer runs without idempotence here, as the ingress fault
+     * test does; the kill -9 test keeps the production settings. */
+    start_proc(fx, "g-faults", "PROCESSOR_MAX_INFLIGHT=16", NO_IDEMPOTENCE);
     wait_working(fx, 50);
     /* a broker goes away and comes back */
     assert_int_equal(ccai_devbroker_broker_down(fx->db, 2), 0);
@@ -239,7 +250,7 @@ static void test_broker_faults_lose_nothing(void **state)
             FAULT_EVENTS - t.missing, FAULT_EVENTS);
     assert_true(t.missing > 0);
     rt_tally_release(&t);
-    start_proc(fx, "g-faults", "PROCESSOR_MAX_INFLIGHT=16");
+    start_proc(fx, "g-faults", "PROCESSOR_MAX_INFLIGHT=16", NO_IDEMPOTENCE);
     assert_int_equal(rt_wait_complete(bootstrap, "f", FAULT_EVENTS, 400000, &t),
                      0);
     fprintf(stderr,
