@@ -796,6 +796,7 @@ static void test_to_buf_writes_what_to_json_writes(void **state)
     char tiny[8];
     size_t len = 0;
     char *text = NULL;
+    json_t *back = NULL;
 
     (void)state;
     assert_int_equal(contact_event_parse(body, sizeof(body) - 1,
@@ -809,6 +810,11 @@ static void test_to_buf_writes_what_to_json_writes(void **state)
     assert_string_equal(
         contact_event_to_buf(&ev, buf, sizeof(buf)) == len ? buf : "", text);
     assert_non_null(strstr(text, "\"text\":\"line\\none\\u0001\\t\\\\ "));
+    /* the writer is our own: read it back with jansson, same document */
+    back = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    assert_non_null(back);
+    assert_true(json_equal(back, ev.root));
+    json_decref(back);
     /* too small: the needed length, like snprintf */
     assert_int_equal(contact_event_to_buf(&ev, tiny, sizeof(tiny)), len);
     assert_memory_equal(tiny, text, sizeof(tiny));
