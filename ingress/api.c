@@ -82,8 +82,6 @@ static void submit_free(void *app)
     free(sub);
 }
 
-static const char *const retry_1[] = {"Retry-After", "1", NULL};
-
 /* ---- answering ---------------------------------------------------- */
 
 static struct contact_event *item_event(struct submit *sub, size_t i)
@@ -99,19 +97,16 @@ static void answer_single(struct submit *sub)
     char body[512];
     int len = 0;
 
-    if (r->status != CCAI_OK) {
-        const char *const *retry =
-            r->status == CCAI_E_UNAVAILABLE ? retry_1 : NULL;
-
+    if (r->status != CCAI_OK) { /* a 503 gets Retry-After from http.c */
         if (r->err != NULL) {
-            http_respond_problem(sub->req, r->err, retry);
+            http_respond_problem(sub->req, r->err, NULL);
         } else {
             /* the detailed error could not be allocated */
             struct ccai_error err;
 
             ccai_error_clear(&err);
             ccai_error_set(&err, r->status, "", "event not accepted");
-            http_respond_problem(sub->req, &err, retry);
+            http_respond_problem(sub->req, &err, NULL);
         }
         return;
     }
@@ -360,7 +355,7 @@ static int take_slot(struct api *api, struct submit *sub)
         ccai_error_set(&err, CCAI_E_UNAVAILABLE, "",
                        "too many requests waiting for the broker (%ld)",
                        api->cfg->max_inflight);
-        http_respond_problem(sub->req, &err, retry_1);
+        http_respond_problem(sub->req, &err, NULL);
         return -1;
     }
     /* checked after taking the slot: api_stop_accepting sets the flag,

@@ -143,8 +143,8 @@ static int handle_new(struct producer *p,
      * reconnect.backoff.max.ms is 1000, not 10000: message timeouts of a
      * partition whose broker is down are only scanned when its broker
      * thread wakes, so with the default a request waited up to 5x
-     * INGRESS_PRODUCE_TIMEOUT_MS for its 503 (measured: 2 s timeout, 503
-     * after 2.7, 6.2 and 10 s; with 1000: 2.3 s each). */
+     * INGRESS_PRODUCE_TIMEOUT_MS for its 503 (bench/broker_down_503.sh,
+     * docs/ingress.md). */
     /* clang-format off */
     const char *defaults[] = {
         "client.id", "ccai-ingress",

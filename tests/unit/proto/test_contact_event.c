@@ -749,22 +749,29 @@ static void test_from_json_rejects_non_objects(void **state)
 #define RECV_AT  "2026-11-26T23:45:00.012Z"
 #define TRACE_ID "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
+/* a request body parsed and stamped as the ingress does (tenant-a) */
+static void
+parse_and_stamp(const char *body, size_t len, struct contact_event *ev)
+{
+    struct ccai_error err;
+
+    assert_int_equal(
+        contact_event_parse(body, len, CONTACT_EVENT_REQUEST, ev, &err), 0);
+    assert_int_equal(
+        contact_event_stamp(ev, GEN_ID, "tenant-a", RECV_AT, TRACE_ID, &err),
+        0);
+}
+
 static void test_stamp_adds_the_envelope(void **state)
 {
     static const char body[] = "{\"type\":\"contact.ended\","
                                "\"contact_id\":\"c-9\",\"sequence\":3}";
     struct contact_event ev;
-    struct ccai_error err;
     char *text = NULL;
     size_t len = 0;
 
     (void)state;
-    assert_int_equal(contact_event_parse(body, sizeof(body) - 1,
-                                         CONTACT_EVENT_REQUEST, &ev, &err),
-                     0);
-    assert_int_equal(
-        contact_event_stamp(&ev, GEN_ID, "tenant-a", RECV_AT, TRACE_ID, &err),
-        0);
+    parse_and_stamp(body, sizeof(body) - 1, &ev);
     assert_string_equal(ev.event_id, GEN_ID);
     assert_string_equal(ev.occurred_at, RECV_AT);
     assert_string_equal(ev.received_at, RECV_AT);
@@ -791,7 +798,6 @@ static void test_to_buf_writes_what_to_json_writes(void **state)
         "\"text\":\"line\\none\\u0001\\t\\\\ \\u00e9\",\"sequence\":7,"
         "\"attributes\":{\"k\":\"v\"}}";
     struct contact_event ev;
-    struct ccai_error err;
     char buf[1024];
     char tiny[8];
     size_t len = 0;
@@ -799,12 +805,7 @@ static void test_to_buf_writes_what_to_json_writes(void **state)
     json_t *back = NULL;
 
     (void)state;
-    assert_int_equal(contact_event_parse(body, sizeof(body) - 1,
-                                         CONTACT_EVENT_REQUEST, &ev, &err),
-                     0);
-    assert_int_equal(
-        contact_event_stamp(&ev, GEN_ID, "tenant-a", RECV_AT, TRACE_ID, &err),
-        0);
+    parse_and_stamp(body, sizeof(body) - 1, &ev);
     text = contact_event_to_json(&ev, &len);
     assert_non_null(text);
     assert_string_equal(
