@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "http.h"
+#include "json_fast.h"
 #include "json_limits.h"
 
 #include "banned.h"
@@ -175,7 +176,7 @@ static int parse_array(const char *body,
                        CONTACT_EVENT_MAX_DEPTH);
         goto out;
     }
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_fast_loadb(body, len, &jerr);
     if (root == NULL) {
         ccai_error_set(err, CCAI_E_INVALID, "",
                        "body is not valid JSON: %s (line %d, column %d)",
@@ -240,7 +241,7 @@ static int parse_ndjson(const char *body,
                                CONTACT_EVENT_MAX_DEPTH);
                 rc = add_item(batch, NULL, BODY_JSON, why, err);
             } else {
-                root = json_loadb(p, llen, JSON_REJECT_DUPLICATES, &jerr);
+                root = json_fast_loadb(p, llen, &jerr);
                 if (root == NULL) {
                     (void)snprintf(why, sizeof(why),
                                    "line is not valid JSON: %s", jerr.text);

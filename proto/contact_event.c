@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_fast.h"
 #include "json_limits.h"
 
 #include "banned.h"
@@ -663,7 +664,7 @@ static json_t *load(const char *body, size_t len, struct check *chk)
                   CONTACT_EVENT_MAX_DEPTH);
         return NULL;
     }
-    root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    root = json_fast_loadb(body, len, &jerr);
     if (root != NULL)
         return root;
     sanitize(jerr.text);

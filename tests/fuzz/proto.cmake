@@ -13,3 +13,8 @@ ccai_add_fuzz_target(fuzz_cloudevent
   LIBS ccai_proto
   CORPUS ${CCAI_PROTO_EXAMPLES}/cloudevents/valid
          ${CCAI_PROTO_EXAMPLES}/cloudevents/invalid)
+ccai_add_fuzz_target(fuzz_json_fast
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_json_fast.c
+  LIBS ccai_proto
+  CORPUS ${CCAI_PROTO_EXAMPLES}/valid ${CCAI_PROTO_EXAMPLES}/invalid
+         ${CCAI_PROTO_EXAMPLES}/cloudevents/valid)
