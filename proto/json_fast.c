@@ -140,10 +140,8 @@ static size_t unicode_escape(const char *s, size_t n, uint32_t *cp)
 /* Decode the string body from @s (after the opening quote) to its
  * closing quote into @out (room for end - s bytes); returns the decoded
  * length and sets *@close to the closing quote, or returns SIZE_MAX. */
-static size_t decode_string(const char *s,
-                            const char *end,
-                            char *out,
-                            const char **close)
+static size_t
+decode_string(const char *s, const char *end, char *out, const char **close)
 {
     size_t o = 0;
 
@@ -216,8 +214,7 @@ static size_t decode_string(const char *s,
 /* Decode the string at f->p (its opening quote) into @stack (@size
  * bytes) or, when longer, a malloc'd buffer; *@out is the buffer used
  * (NUL-terminated). Returns the decoded length, or SIZE_MAX to bail. */
-static size_t
-take_string(struct fast *f, char *stack, size_t size, char **out)
+static size_t take_string(struct fast *f, char *stack, size_t size, char **out)
 {
     const char *s = f->p + 1;
     const char *q = s;
@@ -261,8 +258,8 @@ static json_t *parse_string(struct fast *f)
     json_t *v = NULL;
 
     /* the common case: plain ASCII, no escape - jansson's copy only */
-    while (q < f->end && *q != '"' && *q != '\\' &&
-           (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80)
+    while (q < f->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 &&
+           (unsigned char)*q < 0x80)
         q++;
     if (q < f->end && *q == '"') {
         f->p = q + 1;
@@ -277,87 +274,75 @@ static json_t *parse_string(struct fast *f)
     return v;
 }
 
-static json_t *parse_object(struct fast *f)
+/* Skip @c (and the whitespace after it) when it comes next. */
+static bool take(struct fast *f, char c)
 {
-    json_t *obj = json_object();
-    char stack[FAST_STACK_STR];
-
-    if (obj == NULL)
-        return NULL;
+    if (f->p >= f->end || *f->p != c)
+        return false;
     f->p++;
     skip_ws(f);
-    if (f->p < f->end && *f->p == '}') {
-        f->p++;
-        return obj;
-    }
-    for (;;) {
-        char *key = NULL;
-        json_t *v = NULL;
-        bool ok = false;
-
-        if (f->p >= f->end || *f->p != '"' ||
-            take_string(f, stack, sizeof(stack), &key) == SIZE_MAX)
-            break;
-        skip_ws(f);
-        if (f->p < f->end && *f->p == ':') {
-            f->p++;
-            skip_ws(f);
-            /* a duplicate is jansson's error to report */
-            if (json_object_get(obj, key) == NULL)
-                v = parse_value(f);
-        }
-        if (v != NULL)
-            ok = json_object_set_new_nocheck(obj, key, v) == 0;
-        if (key != stack)
-            free(key);
-        if (!ok)
-            break;
-        skip_ws(f);
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
-            skip_ws(f);
-            continue;
-        }
-        if (f->p < f->end && *f->p == '}') {
-            f->p++;
-            return obj;
-        }
-        break;
-    }
-    json_decref(obj);
-    return NULL;
+    return true;
 }
 
-static json_t *parse_array(struct fast *f)
+/* After a member or an element: 1 when a ',' says more follow, 0 when
+ * @close ends the container, -1 (bail) on anything else. */
+static int next_item(struct fast *f, char close)
 {
-    json_t *arr = json_array();
+    skip_ws(f);
+    if (take(f, ','))
+        return 1;
+    return take(f, close) ? 0 : -1;
+}
 
-    if (arr == NULL)
+/* One "key": value member into @obj; false to bail. */
+static bool parse_member(struct fast *f, json_t *obj)
+{
+    char stack[FAST_STACK_STR];
+    char *key = NULL;
+    json_t *v = NULL;
+    bool ok = false;
+
+    if (f->p >= f->end || *f->p != '"' ||
+        take_string(f, stack, sizeof(stack), &key) == SIZE_MAX)
+        return false;
+    skip_ws(f);
+    /* a duplicate is jansson's error to report */
+    if (take(f, ':') && json_object_get(obj, key) == NULL)
+        v = parse_value(f);
+    if (v != NULL)
+        ok = json_object_set_new_nocheck(obj, key, v) == 0;
+    if (key != stack)
+        free(key);
+    return ok;
+}
+
+/* The container at f->p ('{' or '['): members or elements up to @close. */
+static json_t *parse_container(struct fast *f, char close)
+{
+    json_t *c = close == '}' ? json_object() : json_array();
+    int more = 0;
+
+    if (c == NULL)
         return NULL;
     f->p++;
     skip_ws(f);
-    if (f->p < f->end && *f->p == ']') {
-        f->p++;
-        return arr;
-    }
-    for (;;) {
-        json_t *v = parse_value(f);
+    more = take(f, close) ? 0 : 1;
+    while (more == 1) {
+        json_t *v = NULL;
 
-        if (v == NULL || json_array_append_new(arr, v) != 0)
-            break;
-        skip_ws(f);
-        if (f->p < f->end && *f->p == ',') {
-            f->p++;
-            skip_ws(f);
-            continue;
+        if (close == '}') {
+            if (!parse_member(f, c))
+                break;
+        } else {
+            v = parse_value(f);
+            if (v == NULL || json_array_append_new(c, v) != 0)
+                break;
         }
-        if (f->p < f->end && *f->p == ']') {
-            f->p++;
-            return arr;
-        }
-        break;
+        more = next_item(f, close);
     }
-    json_decref(arr);
+    if (more == 0)
+        return c;
+    json_decref(c);
     return NULL;
 }
 
@@ -411,7 +396,7 @@ static json_t *parse_value(struct fast *f)
     case '[':
         if (++f->depth > FAST_MAX_DEPTH)
             return NULL;
-        v = *f->p == '{' ? parse_object(f) : parse_array(f);
+        v = parse_container(f, *f->p == '{' ? '}' : ']');
         f->depth--;
         return v;
     case '"':
