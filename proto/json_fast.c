@@ -137,6 +137,18 @@ static size_t unicode_escape(const char *s, size_t n, uint32_t *cp)
     return 10;
 }
 
+/* The character a one-letter escape ("\\n" etc.) stands for, or 0. */
+static char simple_escape(char c)
+{
+    static const char from[] = "\"\\/bfnrt";
+    static const char to[] = "\"\\/\b\f\n\r\t";
+    const char *hit = c != '\0' ? strchr(from, c) : NULL;
+
+    if (hit == NULL)
+        return '\0';
+    return to[hit - from];
+}
+
 /* Decode the string body from @s (after the opening quote) to its
  * closing quote into @out (room for end - s bytes); returns the decoded
  * length and sets *@close to the closing quote, or returns SIZE_MAX. */
@@ -171,28 +183,7 @@ decode_string(const char *s, const char *end, char *out, const char **close)
         }
         if (s + 1 >= end)
             return SIZE_MAX;
-        switch (s[1]) {
-        case '"':
-        case '\\':
-        case '/':
-            out[o++] = s[1];
-            break;
-        case 'b':
-            out[o++] = '\b';
-            break;
-        case 'f':
-            out[o++] = '\f';
-            break;
-        case 'n':
-            out[o++] = '\n';
-            break;
-        case 'r':
-            out[o++] = '\r';
-            break;
-        case 't':
-            out[o++] = '\t';
-            break;
-        case 'u': {
+        if (s[1] == 'u') {
             uint32_t cp = 0;
             size_t used = unicode_escape(s + 2, (size_t)(end - s - 2), &cp);
 
@@ -200,12 +191,13 @@ decode_string(const char *s, const char *end, char *out, const char **close)
                 return SIZE_MAX;
             /* the UTF-8 form is never longer than its escape */
             o += put_utf8(out + o, cp);
-            s += used;
-            break;
+            s += used + 2;
+            continue;
         }
-        default:
+        c = (unsigned char)simple_escape(s[1]);
+        if (c == 0)
             return SIZE_MAX;
-        }
+        out[o++] = (char)c;
         s += 2;
     }
     return SIZE_MAX;
