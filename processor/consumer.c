@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "id.h"
 #include "kafka_conf.h"
 #include "log.h"
 
@@ -24,6 +25,7 @@ struct consumer {
     size_t cap_parts;
     bool paused;
     bool closed;
+    bool close_abandoned; /* the group leave did not finish in time */
     int wake[2];
 };
 
@@ -388,8 +390,12 @@ void consumer_free(struct consumer *c)
 {
     if (c == NULL)
         return;
+    /* after an abandoned close, a plain destroy would wait for the
+     * coordinator all over again */
     if (c->rk)
-        rd_kafka_destroy(c->rk);
+        rd_kafka_destroy_flags(c->rk, c->close_abandoned
+                                          ? RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE
+                                          : 0);
     for (size_t i = 0; i < c->n_parts; i++) {
         offsets_release(&c->parts[i]->offs);
         free(c->parts[i]);
@@ -592,13 +598,37 @@ struct consumer_partition *consumer_partition_at(struct consumer *c, size_t i)
 
 void consumer_close(struct consumer *c)
 {
-    rd_kafka_resp_err_t rerr;
+    rd_kafka_queue_t *q = NULL;
+    rd_kafka_error_t *error = NULL;
+    int64_t deadline = 0;
 
     if (c == NULL || c->closed)
         return;
     c->closed = true;
     consumer_commit_sync(c);
-    rerr = rd_kafka_consumer_close(c->rk);
-    if (rerr != RD_KAFKA_RESP_ERR_NO_ERROR)
-        LOG_WARN("consumer", "close: %s", rd_kafka_err2str(rerr));
+    /* rd_kafka_consumer_close waits for the group coordinator without a
+     * bound: with the broker gone (a local Ctrl-C stops it at the same
+     * time) it blocked for minutes. Close in the background and serve its
+     * callbacks (the revoke) here, for at most CONSUMER_CLOSE_MS. */
+    q = rd_kafka_queue_new(c->rk);
+    error = rd_kafka_consumer_close_queue(c->rk, q);
+    if (error != NULL) {
+        LOG_WARN("consumer", "close: %s", rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+        c->close_abandoned = true;
+    } else {
+        deadline = ccai_mono_ms() + CONSUMER_CLOSE_MS;
+        while (!rd_kafka_consumer_closed(c->rk) && ccai_mono_ms() < deadline)
+            (void)rd_kafka_queue_poll_callback(q, 100);
+        if (!rd_kafka_consumer_closed(c->rk)) {
+            c->close_abandoned = true;
+            LOG_WARN("consumer",
+                     "the group coordinator did not confirm the close in "
+                     "%d ms; leaving without it (the group moves the "
+                     "partitions after the session timeout, uncommitted "
+                     "records are redelivered)",
+                     CONSUMER_CLOSE_MS);
+        }
+    }
+    rd_kafka_queue_destroy(q);
 }

@@ -111,8 +111,13 @@ void consumer_refresh(struct consumer *c);
  * returns non-NULL). */
 struct consumer_partition *consumer_partition_at(struct consumer *c, size_t i);
 
-/** Leave the group: store and commit synchronously, then
- * rd_kafka_consumer_close (revoke callbacks run). */
+/* How long consumer_close waits for the group coordinator. */
+#define CONSUMER_CLOSE_MS 5000
+
+/** Leave the group: store and commit synchronously, then close the
+ * librdkafka consumer (revoke callbacks run), waiting at most
+ * CONSUMER_CLOSE_MS for the coordinator; an unreachable one is left
+ * behind with a warning instead of blocking the shutdown. */
 void consumer_close(struct consumer *c);
 
 #endif

@@ -3,7 +3,8 @@
 # ccai-devbroker (in-memory Kafka-protocol dev broker on 127.0.0.1:9092),
 # ccai-processor (admin on :8001; the offline analyzer unless OPENAI_API_KEY
 # is set) and ccai-ingress (API on :8000, INGRESS_AUTH=none).
-# Ctrl-C (or SIGTERM) stops everything cleanly. Logs: build/local/*.log.
+# Ctrl-C (or SIGTERM, or closing the terminal) stops everything cleanly.
+# Logs: build/local/*.log.
 # Environment: PORT, PROCESSOR_PORT, KAFKA_PORT (9092), OPENAI_API_KEY, ...
 set -euo pipefail
 
@@ -24,19 +25,35 @@ export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:$kafka_port"
 export INGRESS_AUTH=${INGRESS_AUTH:-none}
 export LOG_LEVEL=${LOG_LEVEL:-info}
 
+# The components run in their own sessions (setsid): a terminal's Ctrl-C
+# reaches only this script, which stops them one by one in reverse start
+# order, so the processor commits and leaves its group while the broker is
+# still up (signalled together, the broker went first and the processor's
+# close waited for it).
 pids=()
 stop() {
-  trap - INT TERM EXIT
+  trap - INT TERM HUP EXIT
   echo
   echo "run-local: stopping"
   # reverse start order: ingress, processor, then the broker
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[$i]}" 2>/dev/null || true
-    wait "${pids[$i]}" 2>/dev/null || true
+    local pid=${pids[$i]}
+    kill -TERM "$pid" 2>/dev/null || true
+    # a component that ignores SIGTERM for 35 s is killed (ECS waits 30 s)
+    for _ in $(seq 1 350); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      echo "run-local: pid $pid did not stop in 35 s; killing it" >&2
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    wait "$pid" 2>/dev/null || true
   done
   echo "run-local: stopped"
 }
-trap stop INT TERM EXIT
+trap 'stop; exit 0' INT TERM HUP
+trap stop EXIT
 
 wait_http() { # URL NAME
   for _ in $(seq 1 100); do
@@ -51,7 +68,7 @@ wait_http() { # URL NAME
 
 ready="$logs/devbroker.ready"
 rm -f "$ready"
-"$bin/ccai-devbroker" --port "$kafka_port" --ready-file "$ready" >"$logs/devbroker.log" 2>&1 &
+setsid "$bin/ccai-devbroker" --port "$kafka_port" --ready-file "$ready" >"$logs/devbroker.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do
   [ -s "$ready" ] && break
@@ -59,11 +76,11 @@ for _ in $(seq 1 100); do
 done
 [ -s "$ready" ] || { echo "run-local: devbroker did not start; see $logs/devbroker.log" >&2; exit 1; }
 
-"$bin/ccai-processor" >"$logs/processor.log" 2>&1 &
+setsid "$bin/ccai-processor" >"$logs/processor.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$PROCESSOR_PORT/api/v1/processor/health" processor
 
-"$bin/ccai-ingress" >"$logs/ingress.log" 2>&1 &
+setsid "$bin/ccai-ingress" >"$logs/ingress.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$PORT/api/v1/health" ingress
 

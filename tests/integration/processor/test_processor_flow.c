@@ -2,7 +2,8 @@
  * ccai-devbroker and ccai-fake-openai: results for every event type
  * (offline analyzer and OpenAI mode), dead letters with their headers,
  * per-contact order with cross-contact parallelism, retries exhausted
- * (fallback rules or dlq), the breaker, SIGTERM drain and config errors.
+ * (fallback rules or dlq), the breaker, SIGTERM drain (also with the
+ * broker down) and config errors.
  * One broker per test. */
 #include <setjmp.h>
 #include <signal.h>
@@ -584,6 +585,43 @@ static void test_sigterm_drains_and_exits_zero(void **state)
     rt_tally_release(&t);
 }
 
+/* The broker is unreachable when the stop comes (a local Ctrl-C stops the
+ * dev broker at the same time; an MSK outage): librdkafka's
+ * rd_kafka_consumer_close waited for the coordinator for minutes. The
+ * processor must still exit 0 well inside ECS's 30 s stop window. */
+static void test_sigterm_while_broker_stops_exits_zero(void **state)
+{
+    enum { N = 5 };
+    struct fixture *fx = *state;
+    struct rt_producer *pr = rt_producer_new(boot(fx));
+    struct rt_tally t;
+
+    assert_non_null(pr);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+
+        snprintf(id, sizeof(id), "gone-%d", i);
+        produce_event(pr, id, "c-gone", "message.received", i, NULL);
+    }
+    assert_int_equal(rt_producer_flush(pr, 10000), 0);
+    rt_producer_free(pr);
+    assert_int_equal(rt_proc_start(&fx->proc, boot(fx), "g-gone", NULL), 0);
+    assert_int_equal(rt_wait_complete(boot(fx), "gone", N, 90000, &t), 0);
+    rt_tally_release(&t);
+    /* both are told to stop at once, as a terminal's Ctrl-C does: the
+     * processor's last commit and group leave meet a broker that is going
+     * away (stopping the broker first, or the mock's "broker down", fail
+     * those requests at once and do not show the hang) */
+    assert_int_equal(ccai_proc_signal(ccai_devbroker_proc(fx->db), SIGTERM), 0);
+    assert_int_equal(ccai_proc_signal(fx->proc.proc, SIGTERM), 0);
+    if (ccai_proc_wait(fx->proc.proc, 20000) != 0) {
+        ccai_proc_dump_log(fx->proc.proc, 20);
+        fail_msg("processor still running 20 s after SIGTERM");
+    }
+    assert_int_equal(ccai_proc_exit_code(fx->proc.proc), 0);
+    rt_proc_free(&fx->proc);
+}
+
 static void test_fatal_producer_error_rebuilds_and_loses_nothing(void **state)
 {
     enum { N = 600 };
@@ -723,10 +761,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sigterm_drains_and_exits_zero,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
+            test_sigterm_while_broker_stops_exits_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(
             test_bad_configuration_exits_2_naming_the_variable, setup,
             teardown),
         cmocka_unit_test_setup_teardown(test_admin_endpoints, setup, teardown),
     };
 
+    /* e.g. CCAI_TEST_FILTER='test_sigterm*' runs a subset by hand */
+    if (getenv("CCAI_TEST_FILTER") != NULL)
+        cmocka_set_test_filter(getenv("CCAI_TEST_FILTER"));
     return ccai_test_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
