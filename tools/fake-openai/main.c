@@ -1061,14 +1061,17 @@ static void error_body(struct fake_pending *p,
                        const char *param)
 {
     json_t *err = json_pack("{s:s, s:s}", "message", message, "type", type);
+    json_t *doc = NULL;
 
     json_object_set_new(err, "param",
                         param && param[0] ? json_string(param) : json_null());
     json_object_set_new(err, "code",
                         code && code[0] ? json_string(code) : json_null());
+    doc = json_pack("{s:o}", "error", err);
     p->status = status;
-    p->body = json_dumps(json_pack("{s:o}", "error", err), JSON_COMPACT);
+    p->body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     p->len = p->body ? strlen(p->body) : 0;
+    json_decref(doc);
 }
 
 static void rule_error(struct fake_pending *p, const struct fake_rule *r)

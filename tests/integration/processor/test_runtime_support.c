@@ -80,12 +80,20 @@ out:
     return rc;
 }
 
-void rt_fake_stop(struct rt_fake *fake)
+int rt_fake_stop(struct rt_fake *fake)
 {
-    if (fake->proc)
-        (void)ccai_proc_stop(fake->proc, 5000);
+    int rc = 0;
+
+    if (fake->proc) {
+        rc = ccai_proc_stop(fake->proc, 5000);
+        if (rc != 0) {
+            fprintf(stderr, "rt: ccai-fake-openai exited %d\n", rc);
+            ccai_proc_dump_log(fake->proc, 40);
+        }
+    }
     ccai_proc_free(fake->proc);
     fake->proc = NULL;
+    return rc == 0 ? 0 : -1;
 }
 
 int rt_fake_post(const struct rt_fake *fake, const char *path, const char *json)

@@ -25,7 +25,9 @@ struct rt_fake {
 int rt_fake_start(struct rt_fake *fake,
                   long latency_ms,
                   const char *const *extra);
-void rt_fake_stop(struct rt_fake *fake);
+/** Stop the fake (SIGTERM); 0 when it exited 0 or was not running, -1
+ * otherwise (e.g. LeakSanitizer's report under ASan, which it prints). */
+int rt_fake_stop(struct rt_fake *fake);
 /** POST @json to the fake's @path (e.g. "/_control/script"); 0 or -1. */
 int rt_fake_post(const struct rt_fake *fake,
                  const char *path,
