@@ -111,8 +111,10 @@ void consumer_refresh(struct consumer *c);
  * returns non-NULL). */
 struct consumer_partition *consumer_partition_at(struct consumer *c, size_t i);
 
-/* How long consumer_close waits for the group coordinator. */
-#define CONSUMER_CLOSE_MS 5000
+/* How long consumer_close waits for the group coordinator. With the
+ * default drain budget (20 s) and the publisher flush (5 s) the worst
+ * case stays under ECS's 30 s stop timeout. */
+#define CONSUMER_CLOSE_MS 3000
 
 /** Leave the group: store and commit synchronously, then close the
  * librdkafka consumer (revoke callbacks run), waiting at most
