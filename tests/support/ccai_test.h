@@ -54,6 +54,10 @@ bool ccai_test_wait_until(ccai_test_cond_fn *cond,
  * every child process still running (SIGKILL) and reaps it. Always 0. */
 int ccai_test_teardown(void **state);
 
+/** Call in main before cmocka_run_group_tests: when CCAI_TEST_FILTER is
+ * set (a cmocka pattern, e.g. 'test_sigterm*'), only matching tests run. */
+void ccai_test_filter_from_env(void);
+
 /** Call at the end of main with the number of failed tests (the value of
  * cmocka_run_group_tests). Kills what still runs; when @failures > 0
  * dumps the last 40 lines of every child's log to stderr and keeps the

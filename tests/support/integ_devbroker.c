@@ -326,8 +326,7 @@ int main(void)
         cmocka_unit_test(test_command_line),
     };
 
-    if (getenv("CCAI_TEST_FILTER") != NULL)
-        cmocka_set_test_filter(getenv("CCAI_TEST_FILTER"));
+    ccai_test_filter_from_env();
     return ccai_test_finish(
         cmocka_run_group_tests(tests, NULL, ccai_test_teardown));
 }

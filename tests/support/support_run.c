@@ -5,6 +5,13 @@
 #define _XOPEN_SOURCE 700 /* nftw */
 #include "ccai_test.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -236,6 +243,14 @@ int ccai_test_teardown(void **state)
     (void)state;
     support_proc_kill_all();
     return 0;
+}
+
+void ccai_test_filter_from_env(void)
+{
+    const char *filter = getenv("CCAI_TEST_FILTER");
+
+    if (filter != NULL && filter[0] != '\0')
+        cmocka_set_test_filter(filter);
 }
 
 int ccai_test_finish(int failures)

@@ -769,8 +769,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_admin_endpoints, setup, teardown),
     };
 
-    /* e.g. CCAI_TEST_FILTER='test_sigterm*' runs a subset by hand */
-    if (getenv("CCAI_TEST_FILTER") != NULL)
-        cmocka_set_test_filter(getenv("CCAI_TEST_FILTER"));
+    ccai_test_filter_from_env();
     return ccai_test_finish(cmocka_run_group_tests(tests, NULL, NULL));
 }
